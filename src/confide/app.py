@@ -1,0 +1,78 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from confide import migrations
+from confide.conversations import routes as conversation_routes
+from confide.db import Database
+from confide.runtime import Runtime
+from confide.security.headers import SecurityHeadersMiddleware
+from confide.security.ratelimit import RateLimiter
+from confide.settings import Settings, load_secrets
+from confide.staff import routes as staff_routes
+from confide.web import errors, pages
+from confide.web.realtime import staff as staff_socket
+from confide.web.realtime import visitor as visitor_socket
+from confide.web.realtime.bus import make_bus
+from confide.web.realtime.queue import QueueWatcher
+from confide.web.templating import TEMPLATES_DIR
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseNotMigrated(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.resolved_database_url)
+        try:
+            current, head = await migrations.revisions(db)
+            if current != head:
+                raise DatabaseNotMigrated(
+                    f"The database is not migrated (at {current or 'nothing'}, code expects {head}). "
+                    "Run `confide migrate` first."
+                )
+            bus = make_bus(settings.redis_url)
+            await bus.start()
+            rt = Runtime(settings=settings, secrets=load_secrets(settings.resolved_secrets_file), db=db, bus=bus)
+            app.state.runtime = rt
+            app.state.queue_watcher = watcher = QueueWatcher(rt)
+            await watcher.start()
+            try:
+                yield
+            finally:
+                await watcher.stop()
+                await bus.stop()
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="Confide",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.start_limiter = RateLimiter(settings.conversations_per_hour_per_network, 3600)
+    app.state.message_limiter = RateLimiter(settings.messages_per_10s, 10)
+    app.add_middleware(SecurityHeadersMiddleware)
+    errors.install(app)
+    app.include_router(pages.router)
+    app.include_router(conversation_routes.router)
+    app.include_router(staff_routes.router)
+    app.include_router(visitor_socket.router)
+    app.include_router(staff_socket.router)
+    app.mount("/static", StaticFiles(directory=TEMPLATES_DIR.parent / "static"), name="static")
+    return app

@@ -1,0 +1,75 @@
+"""Writing to the tamper-evident audit log.
+
+Every entry carries the SHA-256 of the previous entry, so modifying, inserting or deleting a
+row breaks the chain (`confide audit verify`). Callers pass identifiers and small facts only:
+no message content, no IP address, no token.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, text
+
+from confide.audit.models import AuditEvent
+from confide.runtime import Tx
+from confide.security import crypto
+
+GENESIS = "0" * 64
+
+
+class AuditAction(StrEnum):
+    LOGIN = "staff.login"
+    LOGIN_FAILED = "staff.login_failed"
+    LOGOUT = "staff.logout"
+    STAFF_CREATED = "staff.created"
+    CONVERSATION_READ = "conversation.read"
+    CONVERSATION_ASSIGNED = "conversation.assigned"
+    CONVERSATION_CLOSED = "conversation.closed"
+
+
+def entry_hash(event: AuditEvent) -> str:
+    canonical = json.dumps(
+        [
+            event.prev_hash,
+            event.at.isoformat(),
+            event.action,
+            event.actor_staff_id,
+            event.actor_label,
+            event.conversation_id,
+            event.detail,
+        ],
+        separators=(",", ":"),
+    )
+    return crypto.sha256_hex(canonical.encode())
+
+
+async def record(
+    tx: Tx,
+    action: AuditAction,
+    *,
+    actor_staff_id: int | None,
+    actor_label: str = "",
+    conversation_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    session = tx.session
+    if session.bind.dialect.name == "postgresql":
+        # Serialise appends across nodes so the chain stays linear.
+        await session.execute(text("SELECT pg_advisory_xact_lock(7101)"))
+    prev = await session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        at=tx.now,
+        action=str(action),
+        actor_staff_id=actor_staff_id,
+        actor_label=actor_label,
+        conversation_id=conversation_id,
+        detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
+        prev_hash=prev or GENESIS,
+    )
+    event.hash = entry_hash(event)
+    session.add(event)
+    await session.flush()
+    return event

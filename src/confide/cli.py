@@ -1,0 +1,213 @@
+"""The `confide` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from confide import migrations
+from confide.settings import Settings, load_secrets
+
+app = typer.Typer(help="Confide: anonymous chat with the police of your area.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+T = TypeVar("T")
+
+#: Demo accounts: fixed passwords and TOTP secrets, for a local demonstration only.
+DEMO_STAFF = [
+    ("officer", "officer", "Policier (démo)", "demo-officer-pass", "SEE65CWKXBNCBO3ERZWW7CWPMZXR4LL3"),
+    ("psychologist", "psychologist", "Psychologue (démo)", "demo-psychologist-pass", "NK22MB5M5JB3BAXUSLHNCTZUM33HKENP"),
+    ("supervisor", "supervisor", "Superviseur (démo)", "demo-supervisor-pass", "TWTGN45A55TJT5QLKDG7BLQ6NIBRFYQQ"),
+    ("prosecutor", "prosecutor", "Parquet (démo)", "demo-prosecutor-pass", "KZVBTXQWPQPRXIAJYHTCWANAMAC4L3YE"),
+    ("admin", "admin", "Administrateur (démo)", "demo-admin-pass", "JHU5556U4WYAJXY66VHR7DEREVCVMPFR"),
+]
+
+
+def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
+    settings = Settings()
+
+    async def main() -> T:
+        return await factory(settings)
+
+    return asyncio.run(main())
+
+
+async def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+    from confide.db import Database
+    from confide.runtime import Runtime
+    from confide.web.realtime.bus import InProcessBus
+
+    db = Database(settings.resolved_database_url)
+    current, head = await migrations.revisions(db)
+    if current != head:
+        await db.dispose()
+        typer.echo("The database is not migrated. Run `confide migrate` first.", err=True)
+        raise typer.Exit(2)
+    return Runtime(settings=settings, secrets=load_secrets(settings.resolved_secrets_file), db=db, bus=InProcessBus())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the web application (HTTP and WebSockets)."""
+    import uvicorn
+
+    from confide.app import DatabaseNotMigrated, create_app
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        # No access log: it would hold visitors' addresses.
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=1024 * 1024,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except DatabaseNotMigrated as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if not server.started:
+        raise typer.Exit(3)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database tables to the current version."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.resolved_database_url)
+    typer.echo(f"Database migrated to {migrations.head_revision()}.")
+
+
+@app.command("create-staff")
+def create_staff(
+    role: Annotated[str, typer.Option(help="officer, psychologist, supervisor, prosecutor or admin")],
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    totp_secret: Annotated[str | None, typer.Option(help="Base32 secret; generated when omitted.")] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a staff account and print the TOTP secret to enrol in an authenticator app."""
+    from confide.security import crypto
+    from confide.staff import actions
+    from confide.staff.errors import StaffInvalid
+
+    async def main(settings: Settings) -> str:
+        rt = await _runtime(settings)
+        try:
+            _member, secret = await actions.create_staff(
+                rt,
+                role=role,
+                username=username,
+                password=password,
+                totp_secret=totp_secret,
+                display_name=display_name,
+            )
+        finally:
+            await rt.db.dispose()
+        return secret
+
+    try:
+        secret = _run(main)
+    except StaffInvalid as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created {role} {username}.")
+    typer.echo(f"TOTP secret: {secret}")
+    typer.echo(f"Authenticator URI: {crypto.totp_uri(secret, username)}")
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo staff accounts (idempotent) and print how to log in."""
+    from sqlalchemy import select
+
+    from confide.staff import actions
+    from confide.staff.models import StaffMember
+
+    async def main(settings: Settings) -> None:
+        rt = await _runtime(settings)
+        try:
+            for role, username, display_name, password, secret in DEMO_STAFF:
+                async with rt.reading() as session:
+                    exists = await session.scalar(select(StaffMember.id).where(StaffMember.username == username))
+                if exists is None:
+                    await actions.create_staff(
+                        rt,
+                        role=role,
+                        username=username,
+                        password=password,
+                        totp_secret=secret,
+                        display_name=display_name,
+                    )
+        finally:
+            await rt.db.dispose()
+
+    _run(main)
+    typer.echo("Demo staff accounts (log in at /staff/login):")
+    typer.echo(f"  {'role':<13} {'username':<13} password")
+    for role, username, _name, password, _secret in DEMO_STAFF:
+        typer.echo(f"  {role:<13} {username:<13} {password}")
+    typer.echo("Current 6-digit code for any of them: confide totp USERNAME  (or: make totp USER=officer)")
+
+
+@app.command()
+def totp(username: str) -> None:
+    """Print the current TOTP code of a DEMO account (demo secrets are public)."""
+    from confide.security import crypto
+
+    for _role, name, _display, _password, secret in DEMO_STAFF:
+        if name == username:
+            typer.echo(crypto.totp_code(secret))
+            return
+    typer.echo(f"{username!r} is not a demo account; use its authenticator app.", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; report the first broken entry."""
+    from confide.audit.queries import verify_chain
+
+    async def main(settings: Settings):  # type: ignore[no-untyped-def]
+        rt = await _runtime(settings)
+        try:
+            async with rt.reading() as session:
+                return await verify_chain(session)
+        finally:
+            await rt.db.dispose()
+
+    report = _run(main)
+    if report.ok:
+        typer.echo(f"Audit log intact: {report.checked} entries checked.")
+        return
+    typer.echo(f"Audit log BROKEN at entry {report.first_broken_id}: {report.reason}.", err=True)
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="confide")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""Every change to a conversation: start, send, take, close, leave and erase.
+
+Each action validates, changes the database in one transaction, records staff actions in the
+audit log, and publishes to the bus only after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from confide.audit.actions import AuditAction, record
+from confide.conversations import queries
+from confide.conversations.errors import (
+    AlreadyTaken,
+    ClientIdInvalid,
+    ConversationClosed,
+    ConversationInvalid,
+    ConversationNotFound,
+    MessageEmpty,
+    MessageTooLong,
+    PostcodeInvalid,
+    TokenInvalid,
+)
+from confide.conversations.models import Conversation, Message
+from confide.conversations.schemas import (
+    OPEN_STATUSES,
+    Author,
+    AuthorKind,
+    Channel,
+    MessageOut,
+    Status,
+    SystemEvent,
+    VisitorRole,
+)
+from confide.errors import PermissionDenied
+from confide.i18n import N_
+from confide.routing import postcodes
+from confide.runtime import Runtime, Tx
+from confide.security import crypto
+from confide.security.permissions import Permission
+from confide.staff.schemas import StaffIdentity
+
+QUEUE_TOPIC = "queue"
+SUPPORTED_LANGS = ("fr", "en")
+
+
+def conversation_topic(conversation_id: str) -> str:
+    return f"conv:{conversation_id}"
+
+
+async def start_conversation(
+    rt: Runtime, *, channel: str, visitor_role: str, postcode: str, lang: str
+) -> tuple[Conversation, str]:
+    """Open a waiting conversation for an anonymous visitor; returns it and the visitor's token.
+
+    Public (no account). Only the token's digest is stored. Any well-formed postal code is
+    accepted, real or not: an unknown one goes to the national queue.
+    """
+    try:
+        channel_value, role_value = Channel(channel), VisitorRole(visitor_role)
+    except ValueError:
+        raise ConversationInvalid() from None
+    try:
+        area = postcodes.lookup(postcodes.normalize_postcode(postcode))
+    except postcodes.PostcodeInvalid:
+        raise PostcodeInvalid() from None
+    token = crypto.new_token()
+    async with rt.transaction() as tx:
+        conversation = Conversation(
+            id=uuid.uuid4().hex,
+            channel=channel_value,
+            visitor_role=role_value,
+            postcode=area.postcode,
+            departement=area.departements[0] if area.departements else "",
+            lang=lang if lang in SUPPORTED_LANGS else rt.settings.default_lang,
+            status=Status.WAITING,
+            priority=0,
+            token_digest=crypto.token_digest(token, rt.secrets.token_pepper),
+            last_seq=0,
+            created_at=tx.now,
+        )
+        tx.session.add(conversation)
+        tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
+    return conversation, token
+
+
+async def conversation_for_token(rt: Runtime, token: str) -> Conversation:
+    """The conversation a visitor token opens; raises `TokenInvalid` (forged, erased, unknown)."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise TokenInvalid()
+    async with rt.reading() as session:
+        conversation = await queries.by_token_digest(
+            session, crypto.token_digest(token, rt.secrets.token_pepper)
+        )
+    if conversation is None:
+        raise TokenInvalid()
+    return conversation
+
+
+def check_body(rt: Runtime, body: object) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise MessageEmpty()
+    if len(body) > rt.settings.message_max_chars:
+        raise MessageTooLong()
+    return body
+
+
+def check_client_id(client_id: object) -> str:
+    try:
+        return str(uuid.UUID(str(client_id)))
+    except ValueError:
+        raise ClientIdInvalid() from None
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: MessageOut
+    #: False when the same client_id had already been stored (a resend after a lost ack).
+    created: bool
+
+
+async def send_message(
+    rt: Runtime, *, conversation_id: str, author: Author, client_id: str, body: str
+) -> Sent:
+    """Store a message with the conversation's next sequence number, then publish it.
+
+    Visitors (through their token) and the staff member assigned to the conversation may call
+    it. Idempotent per `client_id`: a resend returns the stored message and publishes nothing.
+    """
+    body = check_body(rt, body)
+    client_id = check_client_id(client_id)
+    try:
+        async with rt.transaction() as tx:
+            # The row lock serialises writers of this conversation, so the check below sees
+            # a concurrent resend of the same client_id once it has committed.
+            conversation = await _lock(tx, conversation_id)
+            existing = await _by_client_id(tx, conversation_id, client_id)
+            if existing is not None:
+                return Sent(existing, created=False)
+            if conversation.status not in OPEN_STATUSES:
+                raise ConversationClosed()
+            if author.kind != AuthorKind.VISITOR and (
+                conversation.status != Status.ACTIVE or conversation.assigned_staff_id != author.staff_id
+            ):
+                raise PermissionDenied(N_("Only the staff member in charge of this conversation can write in it."))
+            message = await _append(tx, conversation, author, body, client_id)
+    except IntegrityError:
+        # Two sockets raced with the same client_id: the other one stored it.
+        async with rt.reading() as session:
+            row = await session.scalar(
+                select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+            )
+        if row is None:
+            raise
+        return Sent(queries.message_out(row), created=False)
+    return Sent(message, created=True)
+
+
+async def take_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> Conversation:
+    """Assign a waiting conversation to the calling staff member (atomic: one winner).
+
+    Needs `staff:conversation:take`. Audited as `conversation.assigned`; the visitor is told.
+    """
+    if not staff.can(Permission.CONVERSATION_TAKE):
+        raise PermissionDenied()
+    async with rt.transaction() as tx:
+        result = await tx.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.status == Status.WAITING)
+            .values(status=Status.ACTIVE, assigned_staff_id=staff.id, assigned_at=tx.now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            exists = await tx.session.get(Conversation, conversation_id)
+            if exists is None:
+                raise ConversationNotFound()
+            raise AlreadyTaken() if exists.status == Status.ACTIVE else ConversationClosed()
+        conversation = await _lock(tx, conversation_id)
+        await record(tx, AuditAction.CONVERSATION_ASSIGNED, actor_staff_id=staff.id, conversation_id=conversation_id)
+        await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.ASSIGNED, None)
+        tx.publish_on_commit(
+            conversation_topic(conversation_id),
+            {"type": "assigned", "role": staff.role, "display_name": staff.display_name},
+        )
+        tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
+    return conversation
+
+
+async def open_for_staff(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> Conversation:
+    """The only way staff get a conversation: checks access and records the read in the audit log.
+
+    The assigned staff member may open it; others need `staff:conversation:read_all`.
+    """
+    async with rt.transaction() as tx:
+        conversation = await tx.session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise ConversationNotFound()
+        if conversation.assigned_staff_id != staff.id and not staff.can(Permission.CONVERSATION_READ_ALL):
+            raise PermissionDenied()
+        await record(tx, AuditAction.CONVERSATION_READ, actor_staff_id=staff.id, conversation_id=conversation_id)
+    return conversation
+
+
+async def close_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> None:
+    """Close an active conversation. The assigned staff member only. Audited as `conversation.closed`."""
+    async with rt.transaction() as tx:
+        conversation = await _lock(tx, conversation_id)
+        if conversation.assigned_staff_id != staff.id or not staff.can(Permission.CONVERSATION_CLOSE):
+            raise PermissionDenied()
+        if conversation.status != Status.ACTIVE:
+            raise ConversationClosed()
+        await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.CLOSED, None)
+        conversation.status = Status.CLOSED
+        conversation.closed_at = tx.now
+        await record(tx, AuditAction.CONVERSATION_CLOSED, actor_staff_id=staff.id, conversation_id=conversation_id)
+        tx.publish_on_commit(conversation_topic(conversation_id), {"type": "closed"})
+
+
+async def visitor_leaves(rt: Runtime, *, token: str, erase: bool) -> None:
+    """Quick exit or erase, from the visitor's token.
+
+    A waiting conversation is abandoned; an active one stays with the officer, who is told.
+    With `erase`, the token is unlinked so that nothing on the device can reopen it.
+    Unknown tokens are ignored silently: the visitor is gone either way.
+    """
+    digest = crypto.token_digest(token, rt.secrets.token_pepper)
+    async with rt.transaction() as tx:
+        conversation = await tx.session.scalar(select(Conversation).where(Conversation.token_digest == digest))
+        if conversation is None:
+            return
+        if conversation.status in OPEN_STATUSES:
+            event = SystemEvent.VISITOR_ERASED if erase else SystemEvent.VISITOR_LEFT
+            if conversation.status == Status.WAITING:
+                conversation.status = Status.ABANDONED
+                conversation.closed_at = tx.now
+                tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
+            await _append(tx, conversation, Author(AuthorKind.SYSTEM), event, None)
+        if erase:
+            conversation.token_digest = None
+            if conversation.status in OPEN_STATUSES:
+                conversation.status = Status.ERASED
+                conversation.closed_at = tx.now
+            tx.publish_on_commit(conversation_topic(conversation.id), {"type": "erased"})
+
+
+async def _lock(tx: Tx, conversation_id: str) -> Conversation:
+    conversation = await tx.session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation
+
+
+async def _by_client_id(tx: Tx, conversation_id: str, client_id: str) -> MessageOut | None:
+    row = await tx.session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    )
+    return queries.message_out(row) if row else None
+
+
+async def _append(
+    tx: Tx, conversation: Conversation, author: Author, body: str, client_id: str | None
+) -> MessageOut:
+    """Give the message the next sequence number (the conversation row is locked) and queue
+    its publication for after commit."""
+    conversation.last_seq += 1
+    message = Message(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        author_kind=author.kind,
+        author_staff_id=author.staff_id,
+        client_id=client_id,
+        body=str(body),
+        created_at=tx.now,
+    )
+    tx.session.add(message)
+    await tx.session.flush()
+    out = queries.message_out(message)
+    tx.publish_on_commit(conversation_topic(conversation.id), out.frame(with_conversation=True))
+    return out

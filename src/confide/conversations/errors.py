@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from confide.errors import DomainError, NotAuthenticated, NotFound
+from confide.i18n import N_
+
+
+class ConversationInvalid(DomainError):
+    code = "conversation_invalid"
+    status = 422
+    message = N_("Please choose a chat and say whether you are a victim or a witness.")
+
+
+class PostcodeInvalid(DomainError):
+    code = "postcode_invalid"
+    status = 422
+    message = N_("Please enter a postal code of 5 digits, for example 75011. An approximate code is fine.")
+
+
+class TokenInvalid(NotAuthenticated):
+    code = "token_invalid"
+    message = N_("This conversation cannot be found. It may have been erased or closed.")
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+    message = N_("This conversation cannot be found.")
+
+
+class ConversationClosed(DomainError):
+    code = "conversation_closed"
+    status = 409
+    message = N_("This conversation is closed.")
+
+
+class AlreadyTaken(DomainError):
+    code = "already_taken"
+    status = 409
+    message = N_("Another colleague has already taken this conversation.")
+
+
+class MessageEmpty(DomainError):
+    code = "message_empty"
+    status = 422
+    message = N_("The message is empty.")
+
+
+class MessageTooLong(DomainError):
+    code = "message_too_long"
+    status = 422
+    message = N_("This message is too long: please split it into several messages (4,000 characters at most).")
+
+
+class ClientIdInvalid(DomainError):
+    code = "bad_frame"
+    status = 422
+    message = N_("The message could not be read. Please try again.")

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    DOMESTIC = "domestic"
+    SEXUAL = "sexual"
+    DISCRIMINATION = "discrimination"
+
+
+class VisitorRole(StrEnum):
+    VICTIM = "victim"
+    WITNESS = "witness"
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+    ERASED = "erased"
+
+
+OPEN_STATUSES = (Status.WAITING, Status.ACTIVE)
+
+
+class AuthorKind(StrEnum):
+    VISITOR = "visitor"
+    OFFICER = "officer"
+    PSYCHOLOGIST = "psychologist"
+    SUPERVISOR = "supervisor"
+    SYSTEM = "system"
+
+
+class SystemEvent(StrEnum):
+    """Bodies of system messages; clients show them in the reader's language."""
+
+    ASSIGNED = "assigned"
+    VISITOR_LEFT = "visitor_left"
+    VISITOR_ERASED = "visitor_erased"
+    CLOSED = "closed"
+
+
+class StartConversation(BaseModel):
+    """Body of `POST /api/conversations`. Values are checked by the action, which gives
+    each mistake its own clear message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    channel: str = Field(max_length=40)
+    role: str = Field(max_length=20)
+    postcode: str = Field(max_length=20)
+    lang: str = Field(default="fr", max_length=5)
+
+
+class StartedConversation(BaseModel):
+    conversation_id: str
+    token: str
+
+
+class LeaveConversation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    token: str = Field(max_length=100)
+    erase: bool = False
+
+
+@dataclass(frozen=True)
+class Author:
+    kind: AuthorKind
+    staff_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageOut:
+    conversation_id: str
+    seq: int
+    author: str
+    body: str
+    at: datetime
+    client_id: str | None
+
+    def frame(self, *, with_conversation: bool) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "type": "message",
+            "seq": self.seq,
+            "author": self.author,
+            "body": self.body,
+            "at": self.at.isoformat(timespec="seconds") + "Z",
+            "client_id": self.client_id,
+        }
+        if with_conversation:
+            frame["conversation_id"] = self.conversation_id
+        return frame

@@ -1,0 +1,48 @@
+"""What every action needs: settings, secrets, database, bus and clock, plus transactions
+whose publications are sent only after commit (clients never hear of a rolled-back change)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.db import Database, utcnow
+from confide.settings import Secrets, Settings
+from confide.web.realtime.bus import Bus, Payload
+
+
+@dataclass
+class Tx:
+    session: AsyncSession
+    now: datetime
+    _publications: list[tuple[str, Payload]] = field(default_factory=list)
+
+    def publish_on_commit(self, topic: str, payload: Payload) -> None:
+        self._publications.append((topic, payload))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    db: Database
+    bus: Bus
+    clock: Callable[[], datetime] = utcnow
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One write transaction; queued publications go out after it commits."""
+        async with self.db.session(write=True) as session:
+            tx = Tx(session=session, now=self.clock())
+            yield tx
+        for topic, payload in tx._publications:
+            await self.bus.publish(topic, payload)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        async with self.db.session(write=False) as session:
+            yield session

@@ -1,0 +1,56 @@
+"""Who may do what: one permission enum, one role matrix, checked on every route and frame."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    PSYCHOLOGIST = "psychologist"
+    SUPERVISOR = "supervisor"
+    PROSECUTOR = "prosecutor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    # Anyone, anonymously: the visitor pages and starting a conversation.
+    PUBLIC = "public"
+    # Holder of a conversation token.
+    VISITOR_CHAT = "visitor:conversation:chat"
+    # Any logged-in staff member.
+    STAFF_CONSOLE = "staff:console:view"
+    QUEUE_VIEW = "staff:queue:view"
+    CONVERSATION_TAKE = "staff:conversation:take"
+    CONVERSATION_CHAT = "staff:conversation:chat"
+    CONVERSATION_CLOSE = "staff:conversation:close"
+    CONVERSATION_READ_ALL = "staff:conversation:read_all"
+    STAFF_MANAGE = "admin:staff:manage"
+    AUDIT_VIEW = "admin:audit:view"
+
+
+_CHAT = {
+    Permission.STAFF_CONSOLE,
+    Permission.QUEUE_VIEW,
+    Permission.CONVERSATION_TAKE,
+    Permission.CONVERSATION_CHAT,
+    Permission.CONVERSATION_CLOSE,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset(_CHAT),
+    Role.PSYCHOLOGIST: frozenset(_CHAT),
+    Role.SUPERVISOR: frozenset(
+        _CHAT | {Permission.CONVERSATION_READ_ALL, Permission.AUDIT_VIEW}
+    ),
+    Role.PROSECUTOR: frozenset({Permission.STAFF_CONSOLE}),
+    # Admins manage accounts; they do not read conversations.
+    Role.ADMIN: frozenset({Permission.STAFF_CONSOLE, Permission.STAFF_MANAGE, Permission.AUDIT_VIEW}),
+}
+
+
+def has_permission(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

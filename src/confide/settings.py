@@ -1,0 +1,81 @@
+"""Runtime settings, read from the environment (prefix ``CONFIDE_``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONFIDE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secrets_file: Path | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Cookies carry the Secure flag unless the demo runs on plain http://127.0.0.1.
+    secure_cookies: bool = False
+    # Where quick exit sends the visitor: a neutral, ordinary site.
+    exit_url: str = "https://meteofrance.com/"
+    # Shown as page title on visitor pages instead of "Confide" when set.
+    neutral_title: str | None = None
+    default_lang: str = "fr"
+
+    staff_session_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    message_max_chars: int = 4000
+    frame_max_bytes: int = 16 * 1024
+    # Messages a visitor or staff socket may send per 10 s before being told to slow down.
+    messages_per_10s: int = 20
+    conversations_per_hour_per_network: int = 30
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'confide.db'}"
+
+    @property
+    def resolved_secrets_file(self) -> Path:
+        return self.secrets_file or self.data_dir / "secrets.json"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Server secrets, generated once into a file only its owner can read."""
+
+    token_pepper: bytes
+    master_key: bytes
+
+
+def load_secrets(path: Path) -> Secrets:
+    """Read the secrets file, creating it (mode 0600) with fresh random secrets on first run."""
+    from confide.security import crypto
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = {
+            "token_pepper": crypto.random_key().hex(),
+            "master_key": crypto.random_key().hex(),
+        }
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: read theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(content, handle)
+    data = json.loads(path.read_text())
+    return Secrets(
+        token_pepper=bytes.fromhex(data["token_pepper"]),
+        master_key=bytes.fromhex(data["master_key"]),
+    )

@@ -1,0 +1,89 @@
+"""Live queue for each node: one database read per change, fanned out to local sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from typing import Any
+
+from confide.conversations import queries
+from confide.conversations.actions import QUEUE_TOPIC
+from confide.runtime import Runtime
+from confide.web.realtime.bus import Payload
+from confide.web.realtime.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+class QueueWatcher:
+    DEBOUNCE_S = 0.05
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.visitors: dict[str, Connection] = {}
+        self.staff: set[Connection] = set()
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.rt.bus.subscribe(QUEUE_TOPIC, self._on_hint)
+        self._task = asyncio.create_task(self._run(), name="queue-watcher")
+
+    async def stop(self) -> None:
+        await self.rt.bus.unsubscribe(QUEUE_TOPIC, self._on_hint)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _on_hint(self, _payload: Payload) -> None:
+        self._dirty.set()
+
+    def changed(self) -> None:
+        self._dirty.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(self.DEBOUNCE_S)
+            self._dirty.clear()
+            if not self.visitors and not self.staff:
+                continue
+            try:
+                await self._broadcast()
+            except Exception:
+                log.exception("queue broadcast failed")
+
+    async def _broadcast(self) -> None:
+        async with self.rt.reading() as session:
+            waiting = await queries.waiting_queue(session)
+            average_wait = await queries.recent_wait_seconds(session, self.rt.clock())
+        for position, item in enumerate(waiting, start=1):
+            connection = self.visitors.get(item.id)
+            if connection is not None:
+                connection.post("frame", queue_frame(position, average_wait))
+        if self.staff:
+            now = self.rt.clock()
+            frame: Payload = {
+                "type": "queue",
+                "items": [
+                    {
+                        "conversation_id": item.id,
+                        "channel": item.channel,
+                        "role": item.visitor_role,
+                        "departement": item.departement,
+                        "priority": item.priority,
+                        "waiting_s": max(0, int((now - item.created_at).total_seconds())),
+                    }
+                    for item in waiting
+                ],
+            }
+            for connection in self.staff:
+                connection.post("frame", frame)
+
+
+def queue_frame(position: int, average_wait: float | None) -> dict[str, Any]:
+    eta = None if average_wait is None else int(math.ceil(average_wait * position))
+    return {"type": "queue", "position": position, "eta_s": eta}

@@ -1,0 +1,161 @@
+"""`/ws/visitor`: the anonymous visitor's socket (DESIGN.md §4).
+
+The first frame must be `{"type": "auth", "token": ...}`; the token never travels in a URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, WebSocket
+from sqlalchemy import select
+
+from confide.conversations import actions
+from confide.conversations.errors import TokenInvalid
+from confide.conversations.models import Conversation
+from confide.conversations.schemas import OPEN_STATUSES, Author, AuthorKind, Status
+from confide.errors import DomainError, RateLimited
+from confide.i18n import pick_lang
+from confide.security.guards import runtime_of, socket_guard
+from confide.security.permissions import Permission
+from confide.staff.models import StaffMember
+from confide.web.realtime.connection import BadFrame, Connection, Disconnected
+from confide.web.realtime.queue import QueueWatcher
+
+router = APIRouter()
+AUTH_TIMEOUT_S = 15
+CLOSE_UNAUTHORISED = 4401
+CLOSE_ERASED = 4410
+
+
+@router.websocket("/ws/visitor", dependencies=[Depends(socket_guard(Permission.VISITOR_CHAT))])
+async def visitor_socket(websocket: WebSocket) -> None:
+    rt = runtime_of(websocket)
+    await websocket.accept()
+    connection = Connection(websocket, rt, pick_lang(websocket.query_params.get("lang")))
+    watcher: QueueWatcher = websocket.app.state.queue_watcher
+    pump: asyncio.Task[None] | None = None
+    conversation_id = ""
+    try:
+        try:
+            first = await connection.receive_frame(timeout=AUTH_TIMEOUT_S)
+            if first.get("type") != "auth":
+                raise TokenInvalid()
+            conversation = await actions.conversation_for_token(rt, first.get("token", ""))
+        except (DomainError, BadFrame):
+            await connection.send_error(TokenInvalid())
+            await connection.close(CLOSE_UNAUTHORISED)
+            return
+        conversation_id = conversation.id
+        limiter = websocket.app.state.message_limiter
+        feed = await connection.follow(conversation_id, with_conversation=False)
+        await connection.send(await _ready_frame(connection, conversation))
+        if conversation.status == Status.WAITING:
+            watcher.visitors[conversation_id] = connection
+            watcher.changed()
+        pump = asyncio.create_task(_pump(connection, conversation_id, watcher))
+        while True:
+            try:
+                frame = await connection.receive_frame()
+                kind = frame["type"]
+                if kind == "send":
+                    if not limiter.allow(conversation_id):
+                        raise RateLimited()
+                    sent = await actions.send_message(
+                        rt,
+                        conversation_id=conversation_id,
+                        author=Author(AuthorKind.VISITOR),
+                        client_id=frame.get("client_id", ""),
+                        body=frame.get("body", ""),
+                    )
+                    await connection.send({"type": "ack", "client_id": sent.message.client_id, "seq": sent.message.seq})
+                elif kind == "resume":
+                    after = frame.get("after_seq", 0)
+                    if not isinstance(after, int) or after < 0:
+                        raise BadFrame()
+                    await feed.replay(after)
+                elif kind == "typing":
+                    await rt.bus.publish(
+                        actions.conversation_topic(conversation_id), {"type": "typing", "author": "visitor"}
+                    )
+                elif kind in ("erase", "leave"):
+                    await actions.visitor_leaves(rt, token=first["token"], erase=kind == "erase")
+                    if kind == "erase":
+                        await connection.send({"type": "erased"})
+                        await connection.close(CLOSE_ERASED)
+                        return
+                elif kind == "ping":
+                    await connection.send({"type": "pong"})
+                else:
+                    raise BadFrame()
+            except DomainError as error:
+                await connection.send_error(error)
+    except Disconnected:
+        pass
+    finally:
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        if conversation_id and watcher.visitors.get(conversation_id) is connection:
+            del watcher.visitors[conversation_id]
+        await connection.close_feeds()
+
+
+async def _ready_frame(connection: Connection, conversation: Conversation) -> dict[str, Any]:
+    assigned = None
+    if conversation.assigned_staff_id is not None:
+        async with connection.rt.reading() as session:
+            row = (
+                await session.execute(
+                    select(StaffMember.role, StaffMember.display_name).where(
+                        StaffMember.id == conversation.assigned_staff_id
+                    )
+                )
+            ).first()
+        if row is not None:
+            assigned = {"role": row.role, "display_name": row.display_name}
+    return {
+        "type": "ready",
+        "conversation_id": conversation.id,
+        "status": conversation.status,
+        "channel": conversation.channel,
+        "role": conversation.visitor_role,
+        "last_seq": conversation.last_seq,
+        "assigned": assigned,
+    }
+
+
+async def _pump(connection: Connection, conversation_id: str, watcher: QueueWatcher) -> None:
+    """Deliver bus events and queue updates to the visitor."""
+    feed = connection.feeds[conversation_id]
+    with contextlib.suppress(Disconnected):
+        while True:
+            kind, payload = await connection.inbox.get()
+            if kind == "frame":
+                await connection.send(payload)
+                continue
+            event = payload.get("type")
+            if event == "message":
+                await feed.on_message(payload)
+            elif event == "_resync":
+                await feed.resync()
+            elif event == "typing":
+                if payload.get("author") != "visitor":
+                    await connection.send({"type": "typing", "author": payload.get("author")})
+            elif event == "assigned":
+                watcher.visitors.pop(conversation_id, None)
+                await connection.send(
+                    {"type": "assigned", "role": payload.get("role"), "display_name": payload.get("display_name")}
+                )
+            elif event == "closed":
+                await connection.send({"type": "closed", "status": str(Status.CLOSED)})
+            elif event == "erased":
+                await connection.send({"type": "erased"})
+                await connection.close(CLOSE_ERASED)
+                return
+
+
+__all__ = ["OPEN_STATUSES", "router"]

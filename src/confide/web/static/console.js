@@ -1,0 +1,248 @@
+// Staff console: live queue, several conversations as tabs, messages with acks.
+import { LiveSocket, newClientId, loadStrings, format, timeOf } from "./socket.js";
+
+const S = loadStrings();
+const lang = document.documentElement.lang;
+const $ = (id) => document.getElementById(id);
+const chats = new Map(); // conversation_id -> {summary, el, lastSeq, pending, unread, ended, tab}
+let active = null;
+
+function setConnection(name) {
+  const el = $("connection");
+  el.dataset.state = name;
+  el.textContent = S[`state.${name}`];
+}
+
+const socket = new LiveSocket({
+  path: `/ws/staff?lang=${lang}`,
+  onOpen: () => {},
+  onFrame,
+  onState: setConnection,
+  onRefused: () => location.assign("/staff/login"),
+});
+
+function describe(summary) {
+  const dept = summary.departement || S["dept.unknown"];
+  return `${S[`channel.${summary.channel}`]} · ${S[`role.${summary.role}`]} · ${dept}`;
+}
+
+function renderQueue(items) {
+  $("queue-count").textContent = String(items.length);
+  const list = $("queue");
+  list.replaceChildren();
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = S["staff.queue_empty"];
+    list.append(li);
+    return;
+  }
+  for (const item of items) {
+    const li = document.createElement("li");
+    li.className = "queue-item";
+    li.dataset.conversationId = item.conversation_id;
+    const text = document.createElement("span");
+    text.textContent = `${describe(item)} · ${format(S["staff.waiting_since"], { minutes: Math.floor(item.waiting_s / 60) })}`;
+    const take = document.createElement("button");
+    take.type = "button";
+    take.className = "primary take";
+    take.textContent = S["staff.take"];
+    take.addEventListener("click", () => {
+      take.disabled = true;
+      socket.send({ type: "take", conversation_id: item.conversation_id });
+    });
+    li.append(text, take);
+    list.append(li);
+  }
+}
+
+function ensureChat(summary) {
+  let chat = chats.get(summary.conversation_id);
+  if (chat) return chat;
+  const el = $("chat-template").content.firstElementChild.cloneNode(true);
+  el.id = `chat-${summary.conversation_id}`;
+  el.dataset.conversationId = summary.conversation_id;
+  el.querySelector(".meta").textContent = describe(summary);
+  const closeButton = el.querySelector(".close-chat");
+  closeButton.textContent = S["staff.close"];
+  closeButton.addEventListener("click", () => {
+    if (confirm(S["staff.close_confirm"])) socket.send({ type: "close", conversation_id: summary.conversation_id });
+  });
+  const tab = document.createElement("button");
+  tab.type = "button";
+  tab.setAttribute("role", "tab");
+  tab.className = "tab";
+  tab.dataset.conversationId = summary.conversation_id;
+  tab.addEventListener("click", () => select(summary.conversation_id));
+  chat = { summary, el, tab, lastSeq: 0, pending: [], unread: 0, ended: false, shown: new Map() };
+  chats.set(summary.conversation_id, chat);
+  const form = el.querySelector(".composer");
+  const textarea = form.querySelector("textarea");
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  let lastTyping = 0;
+  textarea.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 2500) {
+      lastTyping = Date.now();
+      socket.send({ type: "typing", conversation_id: summary.conversation_id });
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = textarea.value;
+    if (!body.trim() || chat.ended) return;
+    const item = { client_id: newClientId(), body };
+    chat.pending.push(item);
+    const li = messageItem(chat.summary.conversation_id, "self", body, null);
+    li.classList.add("pending");
+    chat.shown.set(item.client_id, li);
+    el.querySelector(".messages").append(li);
+    textarea.value = "";
+    socket.send({ type: "send", conversation_id: summary.conversation_id, client_id: item.client_id, body });
+  });
+  $("tabs").append(tab);
+  $("chat-area").append(el);
+  updateTab(chat);
+  $("no-chat").hidden = true;
+  return chat;
+}
+
+function updateTab(chat) {
+  const label = S[`channel.${chat.summary.channel}`];
+  chat.tab.textContent = chat.unread ? `${label} (${chat.unread})` : label;
+  chat.tab.classList.toggle("ended", chat.ended);
+}
+
+function select(conversationId) {
+  active = conversationId;
+  for (const [id, chat] of chats) {
+    const on = id === conversationId;
+    chat.el.hidden = !on;
+    chat.tab.setAttribute("aria-selected", on ? "true" : "false");
+    if (on) {
+      chat.unread = 0;
+      updateTab(chat);
+    }
+  }
+  const chat = chats.get(conversationId);
+  if (chat && !chat.ended) chat.el.querySelector("textarea").focus();
+}
+
+function messageItem(conversationId, author, body, at) {
+  const li = document.createElement("li");
+  li.className = `message from-${author === "visitor" ? "visitor" : "staff"}`;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = `${author === "self" ? "" : (S[`author.${author}`] || author)}${at ? " · " + timeOf(at, lang) : ""}`;
+  const text = document.createElement("p");
+  text.className = "body";
+  text.textContent = body;
+  li.append(meta, text);
+  return li;
+}
+
+function onMessage(frame) {
+  const chat = chats.get(frame.conversation_id);
+  if (!chat || frame.seq <= chat.lastSeq) return;
+  chat.lastSeq = frame.seq;
+  const list = chat.el.querySelector(".messages");
+  let li = frame.client_id && chat.shown.get(frame.client_id);
+  if (li) {
+    li.classList.remove("pending");
+    li.querySelector(".meta").textContent = `${S[`author.${frame.author}`] || frame.author} · ${timeOf(frame.at, lang)}`;
+    chat.pending = chat.pending.filter((p) => p.client_id !== frame.client_id);
+  } else if (frame.author === "system") {
+    li = document.createElement("li");
+    li.className = "message system";
+    li.textContent = S[`system.${frame.body}`] || frame.body;
+  } else {
+    li = messageItem(frame.conversation_id, frame.author, frame.body, frame.at);
+  }
+  list.append(li);
+  if (frame.author === "visitor") chat.el.querySelector(".typing").textContent = "";
+  if (active !== frame.conversation_id && frame.author === "visitor") {
+    chat.unread += 1;
+    updateTab(chat);
+  }
+  li.scrollIntoView({ block: "end" });
+}
+
+function endChat(conversationId) {
+  const chat = chats.get(conversationId);
+  if (!chat) return;
+  chat.ended = true;
+  chat.el.querySelector(".composer").hidden = true;
+  chat.el.querySelector(".close-chat").hidden = true;
+  updateTab(chat);
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "hello":
+      for (const summary of frame.conversations) {
+        const chat = ensureChat(summary);
+        socket.send({ type: "open", conversation_id: summary.conversation_id, after_seq: chat.lastSeq });
+      }
+      // Conversations opened before a reconnect: catch up and resend what was not acked.
+      for (const chat of chats.values()) {
+        for (const item of chat.pending) {
+          socket.send({ type: "send", conversation_id: chat.summary.conversation_id, client_id: item.client_id, body: item.body });
+        }
+      }
+      if (!active && chats.size) select(chats.keys().next().value);
+      if (!chats.size) $("no-chat").textContent = S["staff.no_chat"];
+      break;
+    case "queue":
+      renderQueue(frame.items);
+      break;
+    case "opened": {
+      ensureChat(frame.conversation);
+      select(frame.conversation.conversation_id);
+      break;
+    }
+    case "message":
+      onMessage(frame);
+      break;
+    case "ack": {
+      const chat = chats.get(frame.conversation_id);
+      const li = chat && chat.shown.get(frame.client_id);
+      if (li) li.classList.remove("pending");
+      if (chat) chat.pending = chat.pending.filter((p) => p.client_id !== frame.client_id);
+      break;
+    }
+    case "typing": {
+      const chat = chats.get(frame.conversation_id);
+      if (chat) {
+        const el = chat.el.querySelector(".typing");
+        el.textContent = S["typing.visitor"];
+        clearTimeout(chat.typingTimer);
+        chat.typingTimer = setTimeout(() => { el.textContent = ""; }, 4000);
+      }
+      break;
+    }
+    case "closed":
+    case "erased":
+      endChat(frame.conversation_id);
+      break;
+    case "error": {
+      const chat = active && chats.get(active);
+      const target = chat ? chat.el.querySelector(".chat-error") : null;
+      if (target) {
+        target.textContent = frame.message;
+        target.hidden = false;
+        setTimeout(() => { target.hidden = true; }, 6000);
+      }
+      for (const button of document.querySelectorAll(".take")) button.disabled = false;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+$("no-chat").textContent = S["staff.no_chat"];
+socket.connect();

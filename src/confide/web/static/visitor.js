@@ -1,0 +1,374 @@
+// The visitor's single page: choose a chat, start, wait, chat, leave without a trace.
+// State lives in memory and in sessionStorage (one key, cleared on exit); never in
+// localStorage, cookies or the URL.
+import { LiveSocket, newClientId, loadStrings, format, timeOf } from "./socket.js";
+
+const STORE_KEY = "confide";
+const MAX_CHARS = 4000;
+const S = loadStrings();
+const lang = document.documentElement.lang;
+const $ = (id) => document.getElementById(id);
+
+let state = null; // {conversation_id, token, pending: [{client_id, body}]}
+let socket = null;
+let lastSeq = 0;
+let chosenChannel = null;
+let typingTimer = null;
+let lastTypingSent = 0;
+const shown = new Map(); // client_id -> <li> of own messages
+
+function save() {
+  if (state) sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
+}
+
+function load() {
+  try {
+    const parsed = JSON.parse(sessionStorage.getItem(STORE_KEY));
+    return parsed && parsed.token ? { pending: [], ...parsed } : null;
+  } catch {
+    return null;
+  }
+}
+
+function wipe() {
+  try { sessionStorage.clear(); } catch { /* storage disabled */ }
+  state = null;
+}
+
+function showStep(name) {
+  for (const step of document.querySelectorAll(".step")) step.hidden = step.id !== `step-${name}`;
+  const heading = document.querySelector(`#step-${name} h1`);
+  if (heading && name !== "chat") { heading.tabIndex = -1; heading.focus(); }
+}
+
+// ---- quick exit -------------------------------------------------------------
+const exitUrl = $("quick-exit").dataset.exitUrl;
+
+function quickExit() {
+  $("exit-overlay").hidden = false;
+  document.body.classList.add("exiting");
+  const token = state && state.token;
+  wipe();
+  if (token) {
+    const blob = new Blob([JSON.stringify({ token, erase: false })], { type: "text/plain" });
+    navigator.sendBeacon("/api/conversations/leave", blob);
+  }
+  if (socket) socket.stop();
+  location.replace(exitUrl);
+}
+
+$("quick-exit").addEventListener("click", quickExit);
+let shiftPresses = [];
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    if ($("erase-dialog").open) return; // Esc closes the dialog first
+    quickExit();
+  } else if (event.key === "Shift" && !event.repeat) {
+    const now = Date.now();
+    shiftPresses = shiftPresses.filter((t) => now - t < 2000);
+    shiftPresses.push(now);
+    if (shiftPresses.length >= 3) quickExit();
+  }
+});
+window.addEventListener("pageshow", (event) => {
+  // Restored from the back-forward cache after a quick exit: show nothing of the chat.
+  if (event.persisted && !load()) {
+    location.replace(`/?lang=${lang}`);
+  }
+});
+
+// ---- home and start -----------------------------------------------------------
+for (const button of document.querySelectorAll(".channel")) {
+  button.addEventListener("click", () => {
+    chosenChannel = button.dataset.channel;
+    $("chosen-channel").textContent = S[`channel.${chosenChannel}`];
+    showStep("start");
+    $("postcode").focus();
+  });
+}
+$("start-back").addEventListener("click", () => showStep("home"));
+
+function fieldError(id, message) {
+  const el = $(id);
+  el.textContent = message || "";
+  el.hidden = !message;
+  if (id === "postcode-error") $("postcode").setAttribute("aria-invalid", message ? "true" : "false");
+}
+
+$("start-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fieldError("postcode-error", "");
+  fieldError("start-error", "");
+  const postcode = $("postcode").value.replace(/[\s.]/g, "");
+  if (!/^\d{5}$/.test(postcode)) {
+    fieldError("postcode-error", S["error.postcode"] || $("postcode-hint").textContent);
+    $("postcode").focus();
+    return;
+  }
+  const role = new FormData($("start-form")).get("role");
+  $("start-submit").disabled = true;
+  try {
+    const response = await fetch("/api/conversations", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ channel: chosenChannel, role, postcode, lang }),
+      credentials: "omit",
+      cache: "no-store",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = data.error || {};
+      if (error.code === "postcode_invalid") {
+        fieldError("postcode-error", error.message);
+        $("postcode").focus();
+      } else {
+        fieldError("start-error", error.message || S["error.generic"]);
+      }
+      return;
+    }
+    state = { conversation_id: data.conversation_id, token: data.token, pending: [] };
+    save();
+    openChat();
+  } catch {
+    fieldError("start-error", S["error.network"]);
+  } finally {
+    $("start-submit").disabled = false;
+  }
+});
+
+// ---- chat --------------------------------------------------------------------
+function setConnection(stateName) {
+  const el = $("connection");
+  el.dataset.state = stateName;
+  el.textContent = S[`state.${stateName}`];
+}
+
+function messageItem(author, body, at) {
+  const li = document.createElement("li");
+  li.className = `message from-${author}`;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = `${S[`author.${author}`] || author} · ${at ? timeOf(at, lang) : ""}`;
+  const text = document.createElement("p");
+  text.className = "body";
+  text.textContent = body;
+  li.append(meta, text);
+  return li;
+}
+
+function setDelivery(li, key) {
+  let mark = li.querySelector(".delivery");
+  if (!mark) {
+    mark = document.createElement("span");
+    mark.className = "delivery";
+    li.append(mark);
+  }
+  mark.dataset.state = key;
+  mark.textContent = S[`delivery.${key}`];
+}
+
+function renderMessage(frame) {
+  if (frame.seq <= lastSeq) return;
+  lastSeq = frame.seq;
+  if (frame.author === "system") {
+    const li = document.createElement("li");
+    li.className = "message system";
+    li.textContent = S[`system.${frame.body}`] || frame.body;
+    $("messages").append(li);
+  } else if (frame.client_id && shown.has(frame.client_id)) {
+    const li = shown.get(frame.client_id);
+    li.querySelector(".meta").textContent = `${S["author.visitor"]} · ${timeOf(frame.at, lang)}`;
+    setDelivery(li, "sent");
+    $("messages").append(li); // keep server order
+    dropPending(frame.client_id);
+  } else {
+    const li = messageItem(frame.author, frame.body, frame.at);
+    if (frame.author === "visitor") setDelivery(li, "sent");
+    if (frame.client_id) shown.set(frame.client_id, li);
+    $("messages").append(li);
+    dropPending(frame.client_id);
+  }
+  if (frame.author !== "visitor") $("typing").textContent = "";
+  $("messages").lastElementChild.scrollIntoView({ block: "end" });
+}
+
+function dropPending(clientId) {
+  if (!state || !clientId) return;
+  const before = state.pending.length;
+  state.pending = state.pending.filter((p) => p.client_id !== clientId);
+  if (state.pending.length !== before) save();
+}
+
+function showPending(item) {
+  const li = messageItem("visitor", item.body, null);
+  setDelivery(li, "sending");
+  shown.set(item.client_id, li);
+  $("messages").append(li);
+  li.scrollIntoView({ block: "end" });
+}
+
+function setWaiting(position, etaS) {
+  $("waiting").hidden = false;
+  $("queue-position").textContent = position <= 1 ? S["queue.first"] : format(S["queue.position"], { position });
+  $("queue-eta").textContent = etaS == null ? S["queue.eta_unknown"] : format(S["queue.eta"], { minutes: Math.max(1, Math.round(etaS / 60)) });
+}
+
+function ended() {
+  $("ended").hidden = false;
+  $("composer").hidden = true;
+  $("counter").hidden = true;
+  $("waiting").hidden = true;
+}
+
+function chatError(message) {
+  fieldError("chat-error", message);
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "ready":
+      if (frame.status === "waiting") $("waiting").hidden = false;
+      if (frame.assigned) $("waiting").hidden = true;
+      socket.send({ type: "resume", after_seq: lastSeq });
+      for (const item of state.pending) socket.send({ type: "send", client_id: item.client_id, body: item.body });
+      if (!["waiting", "active"].includes(frame.status)) ended();
+      break;
+    case "message":
+      renderMessage(frame);
+      break;
+    case "ack": {
+      const li = shown.get(frame.client_id);
+      if (li) setDelivery(li, "sent");
+      dropPending(frame.client_id);
+      break;
+    }
+    case "queue":
+      setWaiting(frame.position, frame.eta_s);
+      break;
+    case "assigned":
+      $("waiting").hidden = true;
+      break;
+    case "typing":
+      $("typing").textContent = S["typing.staff"];
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { $("typing").textContent = ""; }, 4000);
+      break;
+    case "closed":
+      ended();
+      break;
+    case "erased":
+      finishErase();
+      break;
+    case "error":
+      if (frame.code === "token_invalid") {
+        wipe();
+        showStep("home");
+        fieldError("start-error", frame.message);
+      } else {
+        chatError(frame.message);
+        // A refused message stays in the box: take it back from the pending list.
+        markFailed();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+let lastSentItem = null;
+function markFailed() {
+  if (!lastSentItem || !state) return;
+  const item = lastSentItem;
+  lastSentItem = null;
+  if (!state.pending.some((p) => p.client_id === item.client_id)) return;
+  dropPending(item.client_id);
+  const li = shown.get(item.client_id);
+  if (li) li.remove();
+  shown.delete(item.client_id);
+  if (!$("body").value) $("body").value = item.body;
+  updateCounter();
+}
+
+function openChat() {
+  showStep("chat");
+  $("body").focus();
+  for (const item of state.pending) showPending(item);
+  socket = new LiveSocket({
+    path: `/ws/visitor?lang=${lang}`,
+    onOpen: () => socket.send({ type: "auth", token: state.token }),
+    onFrame,
+    onState: (s) => setConnection(s),
+    onRefused: (code) => {
+      if (code === 4410) finishErase();
+    },
+  });
+  socket.connect();
+}
+
+function updateCounter() {
+  const left = MAX_CHARS - $("body").value.length;
+  $("counter").textContent = left < 500 ? format(S["chars_left"], { count: left }) : "";
+  $("counter").classList.toggle("over", left < 0);
+}
+
+$("body").addEventListener("input", () => {
+  updateCounter();
+  const now = Date.now();
+  if (socket && now - lastTypingSent > 2500) {
+    lastTypingSent = now;
+    socket.send({ type: "typing" });
+  }
+});
+$("body").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = $("body").value;
+  if (!body.trim()) return;
+  if (body.length > MAX_CHARS) {
+    chatError(format(S["chars_left"], { count: MAX_CHARS - body.length }));
+    return;
+  }
+  chatError("");
+  const item = { client_id: newClientId(), body };
+  state.pending.push(item);
+  save();
+  showPending(item);
+  lastSentItem = item;
+  $("body").value = "";
+  updateCounter();
+  socket.send({ type: "send", client_id: item.client_id, body });
+});
+
+// ---- erase -------------------------------------------------------------------
+$("erase").addEventListener("click", () => $("erase-dialog").showModal());
+$("erase-cancel").addEventListener("click", () => $("erase-dialog").close());
+$("erase-confirm").addEventListener("click", () => {
+  $("erase-dialog").close();
+  const token = state && state.token;
+  if (!(socket && socket.send({ type: "erase" })) && token) {
+    const blob = new Blob([JSON.stringify({ token, erase: true })], { type: "text/plain" });
+    navigator.sendBeacon("/api/conversations/leave", blob);
+  }
+  finishErase();
+});
+
+function finishErase() {
+  if (socket) socket.stop();
+  socket = null;
+  wipe();
+  $("messages").replaceChildren();
+  shown.clear();
+  lastSeq = 0;
+  showStep("erased");
+}
+
+// ---- start ---------------------------------------------------------------------
+state = load();
+if (state) openChat();
+else showStep("home");

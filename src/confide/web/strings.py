@@ -1,0 +1,56 @@
+"""Texts the browser scripts need, translated on the server (no strings in the JavaScript)."""
+
+from __future__ import annotations
+
+from confide import i18n
+from confide.i18n import N_
+
+CLIENT_STRINGS: dict[str, str] = {
+    "state.connected": N_("Connected"),
+    "state.connecting": N_("Connecting…"),
+    "state.reconnecting": N_("Connection lost, reconnecting…"),
+    "state.offline": N_("You are offline. Your messages will be sent when the connection is back."),
+    "queue.position": N_("You are number {position} in the queue."),
+    "queue.first": N_("You are next in the queue."),
+    "queue.eta": N_("Estimated wait: about {minutes} min."),
+    "queue.eta_unknown": N_("We cannot estimate the wait yet."),
+    "delivery.sending": N_("Sending…"),
+    "delivery.sent": N_("Sent"),
+    "delivery.failed": N_("Not sent"),
+    "author.visitor": N_("You"),
+    "author.officer": N_("Police officer"),
+    "author.psychologist": N_("Psychologist"),
+    "author.supervisor": N_("Supervisor"),
+    "author.system": N_("Information"),
+    "author.prosecutor": N_("Prosecutor"),
+    "author.admin": N_("Administrator"),
+    "system.assigned": N_("A police officer has joined the conversation."),
+    "system.closed": N_("The conversation has been closed."),
+    "system.visitor_left": N_("The person has left the chat (quick exit)."),
+    "system.visitor_erased": N_("The person has erased the conversation and left."),
+    "typing.staff": N_("The police officer is writing…"),
+    "typing.visitor": N_("The person is writing…"),
+    "assigned": N_("You are now talking with a {role}."),
+    "error.postcode": N_("Please enter a postal code of 5 digits, for example 75011. An approximate code is fine."),
+    "error.generic": N_("Something went wrong. Please try again."),
+    "error.network": N_("The server cannot be reached. Check your connection and try again."),
+    "error.token_invalid": N_("This conversation cannot be found. It may have been erased or closed."),
+    "chars_left": N_("{count} characters left"),
+    "staff.queue_empty": N_("Nobody is waiting."),
+    "staff.take": N_("Take"),
+    "staff.close": N_("Close the conversation"),
+    "staff.close_confirm": N_("Close this conversation? The person will be told."),
+    "staff.waiting_since": N_("waiting for {minutes} min"),
+    "staff.no_chat": N_("Take a conversation from the queue to start."),
+    "channel.domestic": N_("Domestic violence"),
+    "channel.sexual": N_("Sexual violence"),
+    "channel.discrimination": N_("Discrimination, harassment, sexist outrage"),
+    "role.victim": N_("victim"),
+    "role.witness": N_("witness"),
+    "dept.unknown": N_("national"),
+}
+
+
+def client_strings(lang: str) -> dict[str, str]:
+    translations = i18n.translations(lang)
+    return {key: translations.gettext(message) for key, message in CLIENT_STRINGS.items()}
