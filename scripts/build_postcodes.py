@@ -75,7 +75,7 @@ def fetch_package(version: str, workdir: Path) -> Path:
         "--no-fund",
         f"{PACKAGE}@{version}",
     ]
-    subprocess.run(cmd, check=True, stdout=sys.stderr)  # noqa: S603 - fixed argv, no shell
+    subprocess.run(cmd, check=True, stdout=sys.stderr)
     pkg_dir = workdir / "node_modules" / PACKAGE
     installed = json.loads((pkg_dir / "package.json").read_text(encoding="utf-8"))["version"]
     if installed != version:

@@ -20,9 +20,25 @@ POT = ROOT / "build/messages.pot"
 def main() -> None:
     POT.parent.mkdir(exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "_",
-         "--no-location", "--sort-output", "-o", str(POT), "."],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "_",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(POT),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     with POT.open("rb") as handle:
         template = read_po(handle)
@@ -30,7 +46,14 @@ def main() -> None:
         catalog = read_po(handle, locale="fr")
     catalog.update(template, no_fuzzy_matching=True)
     with PO.open("wb") as handle:
-        write_po(handle, catalog, omit_header=False, no_location=True, sort_output=True, ignore_obsolete=True)
+        write_po(
+            handle,
+            catalog,
+            omit_header=False,
+            no_location=True,
+            sort_output=True,
+            ignore_obsolete=True,
+        )
     missing = [m.id for m in catalog if m.id and not m.string]
     print(f"{len(catalog)} messages, {len(missing)} without a French translation")
     for message_id in missing:

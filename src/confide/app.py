@@ -46,7 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             bus = make_bus(settings.redis_url)
             await bus.start()
-            rt = Runtime(settings=settings, secrets=load_secrets(settings.resolved_secrets_file), db=db, bus=bus)
+            rt = Runtime(
+                settings=settings,
+                secrets=load_secrets(settings.resolved_secrets_file),
+                db=db,
+                bus=bus,
+            )
             app.state.runtime = rt
             app.state.queue_watcher = watcher = QueueWatcher(rt)
             await watcher.start()

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 
 from confide import migrations
+from confide.audit.queries import ChainReport, verify_chain
+from confide.runtime import Runtime
 from confide.settings import Settings, load_secrets
 
-app = typer.Typer(help="Confide: anonymous chat with the police of your area.", no_args_is_help=True)
+app = typer.Typer(
+    help="Confide: anonymous chat with the police of your area.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -21,16 +23,47 @@ T = TypeVar("T")
 
 #: Demo accounts: fixed passwords and TOTP secrets, for a local demonstration only.
 DEMO_STAFF = [
-    ("officer", "officer", "Policier (démo)", "demo-officer-pass", "SEE65CWKXBNCBO3ERZWW7CWPMZXR4LL3"),
-    ("psychologist", "psychologist", "Psychologue (démo)", "demo-psychologist-pass", "NK22MB5M5JB3BAXUSLHNCTZUM33HKENP"),
-    ("supervisor", "supervisor", "Superviseur (démo)", "demo-supervisor-pass", "TWTGN45A55TJT5QLKDG7BLQ6NIBRFYQQ"),
-    ("prosecutor", "prosecutor", "Parquet (démo)", "demo-prosecutor-pass", "KZVBTXQWPQPRXIAJYHTCWANAMAC4L3YE"),
-    ("admin", "admin", "Administrateur (démo)", "demo-admin-pass", "JHU5556U4WYAJXY66VHR7DEREVCVMPFR"),
+    (
+        "officer",
+        "officer",
+        "Policier (démo)",
+        "demo-officer-pass",
+        "SEE65CWKXBNCBO3ERZWW7CWPMZXR4LL3",
+    ),
+    (
+        "psychologist",
+        "psychologist",
+        "Psychologue (démo)",
+        "demo-psychologist-pass",
+        "NK22MB5M5JB3BAXUSLHNCTZUM33HKENP",
+    ),
+    (
+        "supervisor",
+        "supervisor",
+        "Superviseur (démo)",
+        "demo-supervisor-pass",
+        "TWTGN45A55TJT5QLKDG7BLQ6NIBRFYQQ",
+    ),
+    (
+        "prosecutor",
+        "prosecutor",
+        "Parquet (démo)",
+        "demo-prosecutor-pass",
+        "KZVBTXQWPQPRXIAJYHTCWANAMAC4L3YE",
+    ),
+    (
+        "admin",
+        "admin",
+        "Administrateur (démo)",
+        "demo-admin-pass",
+        "JHU5556U4WYAJXY66VHR7DEREVCVMPFR",
+    ),
 ]
 
 
 def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
     settings = Settings()
+    _require_migrated(settings)
 
     async def main() -> T:
         return await factory(settings)
@@ -38,18 +71,38 @@ def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-async def _runtime(settings: Settings):  # type: ignore[no-untyped-def]
+async def _runtime(settings: Settings) -> Runtime:
     from confide.db import Database
-    from confide.runtime import Runtime
     from confide.web.realtime.bus import InProcessBus
 
     db = Database(settings.resolved_database_url)
-    current, head = await migrations.revisions(db)
+    return Runtime(
+        settings=settings,
+        secrets=load_secrets(settings.resolved_secrets_file),
+        db=db,
+        bus=InProcessBus(),
+    )
+
+
+def _require_migrated(settings: Settings) -> None:
+    """Refuse, with a clear message, to work on a database that is not at the code's version."""
+    from confide.db import Database
+
+    async def check() -> tuple[str | None, str | None]:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await migrations.revisions(db)
+        finally:
+            await db.dispose()
+
+    current, head = asyncio.run(check())
     if current != head:
-        await db.dispose()
-        typer.echo("The database is not migrated. Run `confide migrate` first.", err=True)
+        typer.echo(
+            f"The database is not migrated (it is at {current or 'no version'}, this code needs {head}). "
+            "Run `confide migrate` first.",
+            err=True,
+        )
         raise typer.Exit(2)
-    return Runtime(settings=settings, secrets=load_secrets(settings.resolved_secrets_file), db=db, bus=InProcessBus())
 
 
 @app.command()
@@ -60,11 +113,13 @@ def serve(
     """Serve the web application (HTTP and WebSockets)."""
     import uvicorn
 
-    from confide.app import DatabaseNotMigrated, create_app
+    from confide.app import create_app
+    from confide.security import logfilter
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _require_migrated(settings)
+    logfilter.configure()
     config = uvicorn.Config(
         create_app(settings),
         host=host or settings.host,
@@ -79,13 +134,10 @@ def serve(
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        log_config=None,
     )
     server = uvicorn.Server(config)
-    try:
-        server.run()
-    except DatabaseNotMigrated as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    server.run()
     if not server.started:
         raise typer.Exit(3)
 
@@ -101,10 +153,14 @@ def migrate() -> None:
 
 @app.command("create-staff")
 def create_staff(
-    role: Annotated[str, typer.Option(help="officer, psychologist, supervisor, prosecutor or admin")],
+    role: Annotated[
+        str, typer.Option(help="officer, psychologist, supervisor, prosecutor or admin")
+    ],
     username: Annotated[str, typer.Option()],
     password: Annotated[str, typer.Option()],
-    totp_secret: Annotated[str | None, typer.Option(help="Base32 secret; generated when omitted.")] = None,
+    totp_secret: Annotated[
+        str | None, typer.Option(help="Base32 secret; generated when omitted.")
+    ] = None,
     display_name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a staff account and print the TOTP secret to enrol in an authenticator app."""
@@ -150,7 +206,9 @@ def demo() -> None:
         try:
             for role, username, display_name, password, secret in DEMO_STAFF:
                 async with rt.reading() as session:
-                    exists = await session.scalar(select(StaffMember.id).where(StaffMember.username == username))
+                    exists = await session.scalar(
+                        select(StaffMember.id).where(StaffMember.username == username)
+                    )
                 if exists is None:
                     await actions.create_staff(
                         rt,
@@ -168,7 +226,9 @@ def demo() -> None:
     typer.echo(f"  {'role':<13} {'username':<13} password")
     for role, username, _name, password, _secret in DEMO_STAFF:
         typer.echo(f"  {role:<13} {username:<13} {password}")
-    typer.echo("Current 6-digit code for any of them: confide totp USERNAME  (or: make totp USER=officer)")
+    typer.echo(
+        "Current 6-digit code for any of them: confide totp USERNAME  (or: make totp WHO=officer)"
+    )
 
 
 @app.command()
@@ -187,9 +247,8 @@ def totp(username: str) -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; report the first broken entry."""
-    from confide.audit.queries import verify_chain
 
-    async def main(settings: Settings):  # type: ignore[no-untyped-def]
+    async def main(settings: Settings) -> ChainReport:
         rt = await _runtime(settings)
         try:
             async with rt.reading() as session:
@@ -210,4 +269,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -56,7 +56,7 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     session = tx.session
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Serialise appends across nodes so the chain stays linear.
         await session.execute(text("SELECT pg_advisory_xact_lock(7101)"))
     prev = await session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))

@@ -27,7 +27,9 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
     result = await session.stream_scalars(select(AuditEvent).order_by(AuditEvent.id))
     async for event in result:
         if event.prev_hash != prev:
-            return ChainReport(checked, event.id, "previous hash does not match (row deleted or inserted)")
+            return ChainReport(
+                checked, event.id, "previous hash does not match (row deleted or inserted)"
+            )
         if entry_hash(event) != event.hash:
             return ChainReport(checked, event.id, "content does not match its hash (row modified)")
         prev = event.hash

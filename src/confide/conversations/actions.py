@@ -144,15 +144,20 @@ async def send_message(
             if conversation.status not in OPEN_STATUSES:
                 raise ConversationClosed()
             if author.kind != AuthorKind.VISITOR and (
-                conversation.status != Status.ACTIVE or conversation.assigned_staff_id != author.staff_id
+                conversation.status != Status.ACTIVE
+                or conversation.assigned_staff_id != author.staff_id
             ):
-                raise PermissionDenied(N_("Only the staff member in charge of this conversation can write in it."))
+                raise PermissionDenied(
+                    N_("Only the staff member in charge of this conversation can write in it.")
+                )
             message = await _append(tx, conversation, author, body, client_id)
     except IntegrityError:
         # Two sockets raced with the same client_id: the other one stored it.
         async with rt.reading() as session:
             row = await session.scalar(
-                select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+                select(Message).where(
+                    Message.conversation_id == conversation_id, Message.client_id == client_id
+                )
             )
         if row is None:
             raise
@@ -160,7 +165,9 @@ async def send_message(
     return Sent(message, created=True)
 
 
-async def take_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> Conversation:
+async def take_conversation(
+    rt: Runtime, *, staff: StaffIdentity, conversation_id: str
+) -> Conversation:
     """Assign a waiting conversation to the calling staff member (atomic: one winner).
 
     Needs `staff:conversation:take`. Audited as `conversation.assigned`; the visitor is told.
@@ -179,7 +186,12 @@ async def take_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_i
                 raise ConversationNotFound()
             raise AlreadyTaken() if exists.status == Status.ACTIVE else ConversationClosed()
         conversation = await _lock(tx, conversation_id)
-        await record(tx, AuditAction.CONVERSATION_ASSIGNED, actor_staff_id=staff.id, conversation_id=conversation_id)
+        await record(
+            tx,
+            AuditAction.CONVERSATION_ASSIGNED,
+            actor_staff_id=staff.id,
+            conversation_id=conversation_id,
+        )
         await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.ASSIGNED, None)
         tx.publish_on_commit(
             conversation_topic(conversation_id),
@@ -189,7 +201,9 @@ async def take_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_i
     return conversation
 
 
-async def open_for_staff(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> Conversation:
+async def open_for_staff(
+    rt: Runtime, *, staff: StaffIdentity, conversation_id: str
+) -> Conversation:
     """The only way staff get a conversation: checks access and records the read in the audit log.
 
     The assigned staff member may open it; others need `staff:conversation:read_all`.
@@ -198,9 +212,16 @@ async def open_for_staff(rt: Runtime, *, staff: StaffIdentity, conversation_id: 
         conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             raise ConversationNotFound()
-        if conversation.assigned_staff_id != staff.id and not staff.can(Permission.CONVERSATION_READ_ALL):
+        if conversation.assigned_staff_id != staff.id and not staff.can(
+            Permission.CONVERSATION_READ_ALL
+        ):
             raise PermissionDenied()
-        await record(tx, AuditAction.CONVERSATION_READ, actor_staff_id=staff.id, conversation_id=conversation_id)
+        await record(
+            tx,
+            AuditAction.CONVERSATION_READ,
+            actor_staff_id=staff.id,
+            conversation_id=conversation_id,
+        )
     return conversation
 
 
@@ -208,14 +229,21 @@ async def close_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_
     """Close an active conversation. The assigned staff member only. Audited as `conversation.closed`."""
     async with rt.transaction() as tx:
         conversation = await _lock(tx, conversation_id)
-        if conversation.assigned_staff_id != staff.id or not staff.can(Permission.CONVERSATION_CLOSE):
+        if conversation.assigned_staff_id != staff.id or not staff.can(
+            Permission.CONVERSATION_CLOSE
+        ):
             raise PermissionDenied()
         if conversation.status != Status.ACTIVE:
             raise ConversationClosed()
         await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.CLOSED, None)
         conversation.status = Status.CLOSED
         conversation.closed_at = tx.now
-        await record(tx, AuditAction.CONVERSATION_CLOSED, actor_staff_id=staff.id, conversation_id=conversation_id)
+        await record(
+            tx,
+            AuditAction.CONVERSATION_CLOSED,
+            actor_staff_id=staff.id,
+            conversation_id=conversation_id,
+        )
         tx.publish_on_commit(conversation_topic(conversation_id), {"type": "closed"})
 
 
@@ -228,7 +256,9 @@ async def visitor_leaves(rt: Runtime, *, token: str, erase: bool) -> None:
     """
     digest = crypto.token_digest(token, rt.secrets.token_pepper)
     async with rt.transaction() as tx:
-        conversation = await tx.session.scalar(select(Conversation).where(Conversation.token_digest == digest))
+        conversation = await tx.session.scalar(
+            select(Conversation).where(Conversation.token_digest == digest)
+        )
         if conversation is None:
             return
         if conversation.status in OPEN_STATUSES:
@@ -257,7 +287,9 @@ async def _lock(tx: Tx, conversation_id: str) -> Conversation:
 
 async def _by_client_id(tx: Tx, conversation_id: str, client_id: str) -> MessageOut | None:
     row = await tx.session.scalar(
-        select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_id == client_id
+        )
     )
     return queries.message_out(row) if row else None
 

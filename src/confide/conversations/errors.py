@@ -13,7 +13,9 @@ class ConversationInvalid(DomainError):
 class PostcodeInvalid(DomainError):
     code = "postcode_invalid"
     status = 422
-    message = N_("Please enter a postal code of 5 digits, for example 75011. An approximate code is fine.")
+    message = N_(
+        "Please enter a postal code of 5 digits, for example 75011. An approximate code is fine."
+    )
 
 
 class TokenInvalid(NotAuthenticated):
@@ -47,7 +49,9 @@ class MessageEmpty(DomainError):
 class MessageTooLong(DomainError):
     code = "message_too_long"
     status = 422
-    message = N_("This message is too long: please split it into several messages (4,000 characters at most).")
+    message = N_(
+        "This message is too long: please split it into several messages (4,000 characters at most)."
+    )
 
 
 class ClientIdInvalid(DomainError):

@@ -24,7 +24,9 @@ class Conversation(Base):
     # Digest of the visitor's token; NULL once the visitor erased the conversation.
     token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    assigned_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -36,9 +38,7 @@ class Message(Base):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     author_kind: Mapped[str] = mapped_column(String(14))
     author_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))

@@ -72,7 +72,10 @@ async def recent_wait_seconds(session: AsyncSession, now: datetime) -> float | N
     """Average time from start to assignment over the last hour; None when nobody was assigned."""
     rows = await session.execute(
         select(Conversation.created_at, Conversation.assigned_at)
-        .where(Conversation.assigned_at.is_not(None), Conversation.assigned_at > now - timedelta(hours=1))
+        .where(
+            Conversation.assigned_at.is_not(None),
+            Conversation.assigned_at > now - timedelta(hours=1),
+        )
         .order_by(Conversation.assigned_at.desc())
         .limit(50)
     )
@@ -91,5 +94,6 @@ async def active_for_staff(session: AsyncSession, staff_id: int) -> list[Convers
 
 async def count_messages(session: AsyncSession, conversation_id: str) -> int:
     return int(
-        await session.scalar(select(func.count()).where(Message.conversation_id == conversation_id)) or 0
+        await session.scalar(select(func.count()).where(Message.conversation_id == conversation_id))
+        or 0
     )

@@ -44,7 +44,9 @@ async def start(payload: StartConversation, request: Request) -> StartedConversa
 @router.post(
     "/leave",
     status_code=204,
-    dependencies=[Depends(public("quick exit beacon; authorised by the visitor token in the body"))],
+    dependencies=[
+        Depends(public("quick exit beacon; authorised by the visitor token in the body"))
+    ],
 )
 async def leave(request: Request) -> Response:
     # sendBeacon posts text/plain; parse the body ourselves whatever its content type.

@@ -40,6 +40,6 @@ def pick_lang(requested: str | None, default: str = DEFAULT_LANG) -> str:
     return requested if requested in LANGUAGES else default
 
 
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+def N_(message: str) -> str:
     """Marks a message id for extraction; it is translated where it is shown."""
     return message

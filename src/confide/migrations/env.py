@@ -27,7 +27,10 @@ def run(connection: Connection) -> None:
 
 
 async def main() -> None:
-    engine = create_async_engine(config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url"))
+    url: str = (
+        config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url") or ""
+    )
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(run)
         await connection.commit()

@@ -40,12 +40,12 @@ _CHAT = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_CHAT),
     Role.PSYCHOLOGIST: frozenset(_CHAT),
-    Role.SUPERVISOR: frozenset(
-        _CHAT | {Permission.CONVERSATION_READ_ALL, Permission.AUDIT_VIEW}
-    ),
+    Role.SUPERVISOR: frozenset(_CHAT | {Permission.CONVERSATION_READ_ALL, Permission.AUDIT_VIEW}),
     Role.PROSECUTOR: frozenset({Permission.STAFF_CONSOLE}),
     # Admins manage accounts; they do not read conversations.
-    Role.ADMIN: frozenset({Permission.STAFF_CONSOLE, Permission.STAFF_MANAGE, Permission.AUDIT_VIEW}),
+    Role.ADMIN: frozenset(
+        {Permission.STAFF_CONSOLE, Permission.STAFF_MANAGE, Permission.AUDIT_VIEW}
+    ),
 }
 
 

@@ -35,7 +35,9 @@ async def create_staff(
     """
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
-        raise StaffInvalid("Usernames are 2-63 lowercase letters, digits, dots, dashes or underscores.")
+        raise StaffInvalid(
+            "Usernames are 2-63 lowercase letters, digits, dots, dashes or underscores."
+        )
     try:
         Role(role)
     except ValueError:
@@ -44,7 +46,9 @@ async def create_staff(
         raise StaffInvalid(f"Passwords have at least {MIN_PASSWORD_LENGTH} characters.")
     secret = totp_secret or crypto.new_totp_secret()
     async with rt.transaction() as tx:
-        existing = await tx.session.scalar(select(StaffMember.id).where(StaffMember.username == username))
+        existing = await tx.session.scalar(
+            select(StaffMember.id).where(StaffMember.username == username)
+        )
         if existing is not None:
             raise StaffInvalid(f"The username {username!r} is taken.")
         member = StaffMember(
@@ -66,7 +70,9 @@ async def create_staff(
     return member, secret
 
 
-async def log_in(rt: Runtime, *, username: str, password: str, code: str) -> tuple[str, StaffIdentity]:
+async def log_in(
+    rt: Runtime, *, username: str, password: str, code: str
+) -> tuple[str, StaffIdentity]:
     """Check password and TOTP; open a session. Returns the session token for the cookie.
 
     Every failure raises the same `LoginFailed` and is audited as `staff.login_failed`;
@@ -84,12 +90,20 @@ async def log_in(rt: Runtime, *, username: str, password: str, code: str) -> tup
         password_ok = crypto.verify_password(member.password_hash if member else None, password)
         step = None
         if member is not None and password_ok:
-            step = crypto.verify_totp(member.totp_secret, code, last_used_step=member.totp_last_step)
-        locked = throttle is not None and throttle.locked_until is not None and throttle.locked_until > now
+            step = crypto.verify_totp(
+                member.totp_secret, code, last_used_step=member.totp_last_step
+            )
+        locked = (
+            throttle is not None
+            and throttle.locked_until is not None
+            and throttle.locked_until > now
+        )
         if member is None or step is None or locked:
             window = timedelta(minutes=settings.login_lockout_minutes)
             if throttle is None:
-                throttle = LoginThrottle(username_digest=username_digest, failures=0, first_failure_at=now)
+                throttle = LoginThrottle(
+                    username_digest=username_digest, failures=0, first_failure_at=now
+                )
                 tx.session.add(throttle)
             elif throttle.first_failure_at < now - window and not locked:
                 throttle.failures, throttle.first_failure_at = 0, now
@@ -146,7 +160,11 @@ async def authenticate_session(rt: Runtime, token: str | None) -> StaffIdentity:
     if row is None:
         raise SessionInvalid()
     staff_session, member = row
-    if staff_session.revoked_at is not None or staff_session.expires_at <= rt.clock() or not member.is_active:
+    if (
+        staff_session.revoked_at is not None
+        or staff_session.expires_at <= rt.clock()
+        or not member.is_active
+    ):
         raise SessionInvalid()
     return _identity(member, staff_session)
 
@@ -155,7 +173,9 @@ async def log_out(rt: Runtime, identity: StaffIdentity) -> None:
     """Revoke the session (the cookie becomes useless at once). Audited as `staff.logout`."""
     async with rt.transaction() as tx:
         await tx.session.execute(
-            update(StaffSession).where(StaffSession.id == identity.session_id).values(revoked_at=tx.now)
+            update(StaffSession)
+            .where(StaffSession.id == identity.session_id)
+            .values(revoked_at=tx.now)
         )
         await record(tx, AuditAction.LOGOUT, actor_staff_id=identity.id)
 

@@ -10,7 +10,9 @@ class LoginFailed(DomainError):
 
     code = "login_failed"
     status = 400
-    message = N_("Login failed: check your username, password and 6-digit code, or try again later.")
+    message = N_(
+        "Login failed: check your username, password and 6-digit code, or try again later."
+    )
 
 
 class SessionInvalid(NotAuthenticated):

@@ -31,7 +31,9 @@ class StaffSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="CASCADE"), index=True
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)

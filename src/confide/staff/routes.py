@@ -24,7 +24,12 @@ LOGIN_CSRF_COOKIE = "confide_login_csrf"
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
     csrf = crypto.new_token()
     response = render(
-        request, "staff_login.html", lang=request_lang(request), csrf=csrf, error=error, status_code=status_code
+        request,
+        "staff_login.html",
+        lang=request_lang(request),
+        csrf=csrf,
+        error=error,
+        status_code=status_code,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -53,7 +58,9 @@ async def login(
     rt = runtime_of(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not csrf or not expected or not crypto.equals(csrf, expected):
-        return _login_page(request, error=N_("This form has expired. Please try again."), status_code=400)
+        return _login_page(
+            request, error=N_("This form has expired. Please try again."), status_code=400
+        )
     try:
         token, _identity = await actions.log_in(rt, username=username, password=password, code=code)
     except LoginFailed as failure:

@@ -27,7 +27,9 @@ def error_frame(error: DomainError, lang: str) -> dict[str, Any]:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
 
 
 def _answer(request: Request, status: int, code: str, message: str) -> Response:
@@ -53,14 +55,28 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        messages = {404: N_("This page does not exist."), 405: N_("This action is not allowed here.")}
+        messages = {
+            404: N_("This page does not exist."),
+            405: N_("This action is not allowed here."),
+        }
         return _answer(
-            request, exc.status_code, f"http_{exc.status_code}", messages.get(exc.status_code, N_("Request refused."))
+            request,
+            exc.status_code,
+            f"http_{exc.status_code}",
+            messages.get(exc.status_code, N_("Request refused.")),
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # The path only: no client address, no query string (it may carry a language only,
         # but we keep the habit), no body.
-        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
-        return _answer(request, 500, "internal", N_("Something went wrong on our side. Please try again."))
+        log.error(
+            "unexpected error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return _answer(
+            request, 500, "internal", N_("Something went wrong on our side. Please try again.")
+        )

@@ -31,10 +31,14 @@ CLIENT_STRINGS: dict[str, str] = {
     "typing.staff": N_("The police officer is writing…"),
     "typing.visitor": N_("The person is writing…"),
     "assigned": N_("You are now talking with a {role}."),
-    "error.postcode": N_("Please enter a postal code of 5 digits, for example 75011. An approximate code is fine."),
+    "error.postcode": N_(
+        "Please enter a postal code of 5 digits, for example 75011. An approximate code is fine."
+    ),
     "error.generic": N_("Something went wrong. Please try again."),
     "error.network": N_("The server cannot be reached. Check your connection and try again."),
-    "error.token_invalid": N_("This conversation cannot be found. It may have been erased or closed."),
+    "error.token_invalid": N_(
+        "This conversation cannot be found. It may have been erased or closed."
+    ),
     "chars_left": N_("{count} characters left"),
     "staff.queue_empty": N_("Nobody is waiting."),
     "staff.take": N_("Take"),

@@ -109,7 +109,9 @@ class RedisBus:
         self._node_channel = f"{self.PREFIX}node:{uuid.uuid4().hex}"
 
     async def start(self) -> None:
-        self._redis = aioredis.from_url(self._url, socket_connect_timeout=5, health_check_interval=10)
+        self._redis = aioredis.from_url(
+            self._url, socket_connect_timeout=5, health_check_interval=10
+        )
         await self._redis.ping()
         await self._connect_pubsub()
         self._reader = asyncio.create_task(self._read_forever(), name="redis-bus-reader")
@@ -163,7 +165,9 @@ class RedisBus:
                 channel = message["channel"].decode()
                 if channel == self._node_channel:
                     continue
-                self._handlers.dispatch(channel.removeprefix(self.PREFIX), json.loads(message["data"]))
+                self._handlers.dispatch(
+                    channel.removeprefix(self.PREFIX), json.loads(message["data"])
+                )
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):

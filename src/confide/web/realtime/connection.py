@@ -30,7 +30,9 @@ class BadFrame(DomainError):
 
 class FrameTooLarge(DomainError):
     code = "frame_too_large"
-    message = N_("This message is too long: please split it into several messages (4,000 characters at most).")
+    message = N_(
+        "This message is too long: please split it into several messages (4,000 characters at most)."
+    )
 
 
 class Disconnected(Exception):
@@ -122,13 +124,17 @@ class Feed:
     or overtaken) is filled from the database; an old number is dropped.
     """
 
-    def __init__(self, connection: Connection, conversation_id: str, *, with_conversation: bool) -> None:
+    def __init__(
+        self, connection: Connection, conversation_id: str, *, with_conversation: bool
+    ) -> None:
         self.connection = connection
         self.conversation_id = conversation_id
         self.with_conversation = with_conversation
         self.last_seq: int | None = None  # None until the client said where it is (resume)
         self._lock = asyncio.Lock()
-        self.handler: Callable[[Payload], None] = lambda payload: connection.post(conversation_id, payload)
+        self.handler: Callable[[Payload], None] = lambda payload: connection.post(
+            conversation_id, payload
+        )
 
     async def replay(self, after_seq: int) -> None:
         async with self._lock:

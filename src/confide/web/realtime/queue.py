@@ -85,5 +85,5 @@ class QueueWatcher:
 
 
 def queue_frame(position: int, average_wait: float | None) -> dict[str, Any]:
-    eta = None if average_wait is None else int(math.ceil(average_wait * position))
+    eta = None if average_wait is None else math.ceil(average_wait * position)
     return {"type": "queue", "position": position, "eta_s": eta}

@@ -100,7 +100,9 @@ def _conversation_id(frame: dict[str, Any]) -> str:
     return value
 
 
-async def _handle(connection: Connection, staff: StaffIdentity, frame: dict[str, Any], limiter: Any) -> None:
+async def _handle(
+    connection: Connection, staff: StaffIdentity, frame: dict[str, Any], limiter: Any
+) -> None:
     rt = connection.rt
     kind = frame["type"]
     permission = FRAME_PERMISSIONS.get(kind)
@@ -113,13 +115,17 @@ async def _handle(connection: Connection, staff: StaffIdentity, frame: dict[str,
         return
     conversation_id = _conversation_id(frame)
     if kind == "take":
-        conversation = await actions.take_conversation(rt, staff=staff, conversation_id=conversation_id)
+        conversation = await actions.take_conversation(
+            rt, staff=staff, conversation_id=conversation_id
+        )
         await _open(connection, conversation, after_seq=0)
     elif kind == "open":
         after = frame.get("after_seq", 0)
         if not isinstance(after, int) or after < 0:
             raise BadFrame()
-        conversation = await actions.open_for_staff(rt, staff=staff, conversation_id=conversation_id)
+        conversation = await actions.open_for_staff(
+            rt, staff=staff, conversation_id=conversation_id
+        )
         await _open(connection, conversation, after_seq=after)
     elif kind == "send":
         if not limiter.allow(f"staff:{staff.id}"):
@@ -142,7 +148,8 @@ async def _handle(connection: Connection, staff: StaffIdentity, frame: dict[str,
     elif kind == "typing":
         if conversation_id in connection.feeds:
             await rt.bus.publish(
-                actions.conversation_topic(conversation_id), {"type": "typing", "author": staff.role}
+                actions.conversation_topic(conversation_id),
+                {"type": "typing", "author": staff.role},
             )
     elif kind == "close":
         await actions.close_conversation(rt, staff=staff, conversation_id=conversation_id)
@@ -171,6 +178,8 @@ async def _pump(connection: Connection) -> None:
                 await feed.resync()
             elif event == "typing":
                 if payload.get("author") == "visitor":
-                    await connection.send({"type": "typing", "conversation_id": kind, "author": "visitor"})
+                    await connection.send(
+                        {"type": "typing", "conversation_id": kind, "author": "visitor"}
+                    )
             elif event in ("closed", "erased", "assigned"):
                 await connection.send({**payload, "conversation_id": kind})

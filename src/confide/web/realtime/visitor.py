@@ -70,7 +70,13 @@ async def visitor_socket(websocket: WebSocket) -> None:
                         client_id=frame.get("client_id", ""),
                         body=frame.get("body", ""),
                     )
-                    await connection.send({"type": "ack", "client_id": sent.message.client_id, "seq": sent.message.seq})
+                    await connection.send(
+                        {
+                            "type": "ack",
+                            "client_id": sent.message.client_id,
+                            "seq": sent.message.seq,
+                        }
+                    )
                 elif kind == "resume":
                     after = frame.get("after_seq", 0)
                     if not isinstance(after, int) or after < 0:
@@ -78,7 +84,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                     await feed.replay(after)
                 elif kind == "typing":
                     await rt.bus.publish(
-                        actions.conversation_topic(conversation_id), {"type": "typing", "author": "visitor"}
+                        actions.conversation_topic(conversation_id),
+                        {"type": "typing", "author": "visitor"},
                     )
                 elif kind in ("erase", "leave"):
                     await actions.visitor_leaves(rt, token=first["token"], erase=kind == "erase")
@@ -148,7 +155,11 @@ async def _pump(connection: Connection, conversation_id: str, watcher: QueueWatc
             elif event == "assigned":
                 watcher.visitors.pop(conversation_id, None)
                 await connection.send(
-                    {"type": "assigned", "role": payload.get("role"), "display_name": payload.get("display_name")}
+                    {
+                        "type": "assigned",
+                        "role": payload.get("role"),
+                        "display_name": payload.get("display_name"),
+                    }
                 )
             elif event == "closed":
                 await connection.send({"type": "closed", "status": str(Status.CLOSED)})

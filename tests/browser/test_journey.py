@@ -1,0 +1,487 @@
+"""End-to-end journeys in a real browser: a visitor and a police officer, against the live server.
+
+The visitor page is served in French by default: expected texts are read from the page's own
+strings (the ``#strings`` JSON the scripts use), so these tests do not depend on the language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Locator,
+    Page,
+    Request,
+    Response,
+    Route,
+    expect,
+)
+
+from confide.conversations.models import Conversation
+from confide.conversations.schemas import Status
+from confide.runtime import Runtime
+from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS
+from tests.conftest import LiveServer, Persona
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+EXIT_URL = "https://meteofrance.com/"
+
+T = TypeVar("T")
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+async def new_context(browser: Browser, viewport: dict[str, int], **options: Any) -> BrowserContext:
+    context = await browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context
+
+
+async def page_strings(page: Page) -> dict[str, str]:
+    """The translated texts the page's scripts show (the same JSON they read)."""
+    text = await page.locator("#strings").text_content()
+    assert text
+    strings: dict[str, str] = json.loads(text)
+    return strings
+
+
+def template_regex(template: str, **values: str) -> re.Pattern[str]:
+    """A pattern matching `template` with each {name} replaced by the given regex."""
+    pattern = re.escape(template)
+    for name, value in values.items():
+        pattern = pattern.replace(re.escape("{" + name + "}"), value)
+    return re.compile(f"^{pattern}$")
+
+
+async def stored_state(page: Page) -> dict[str, Any] | None:
+    raw = await page.evaluate("() => sessionStorage.getItem('confide')")
+    return json.loads(raw) if raw else None
+
+
+async def open_start_step(
+    page: Page, server: LiveServer, channel: str = "domestic"
+) -> dict[str, str]:
+    await page.goto(f"{server.url}/")
+    strings = await page_strings(page)
+    await expect(page.locator("#step-home")).to_be_visible()
+    await page.locator(f'button.channel[data-channel="{channel}"]').click()
+    await expect(page.locator("#step-start")).to_be_visible()
+    await expect(page.locator("#step-home")).to_be_hidden()
+    await expect(page.locator("#chosen-channel")).to_have_text(strings[f"channel.{channel}"])
+    await expect(page.locator('input[name="role"][value="victim"]')).to_be_checked()
+    return strings
+
+
+async def submit_postcode(page: Page, postcode: str) -> None:
+    await page.locator("#postcode").fill(postcode)
+    await page.locator("#start-submit").click()
+
+
+async def expect_waiting_chat(page: Page, strings: dict[str, str]) -> str:
+    """The chat step, connected, with a queue position; returns the conversation id."""
+    await expect(page.locator("#step-chat")).to_be_visible()
+    await expect(page.locator("#step-start")).to_be_hidden()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+    await expect(page.locator("#connection")).to_have_text(strings["state.connected"])
+    await expect(page.locator("#waiting")).to_be_visible()
+    position = re.compile(
+        f"{template_regex(strings['queue.first']).pattern}|"
+        f"{template_regex(strings['queue.position'], position=r'[0-9]+').pattern}"
+    )
+    await expect(page.locator("#queue-position")).to_have_text(position)
+    state = await stored_state(page)
+    assert state is not None, "the conversation is kept in sessionStorage"
+    conversation_id: str = state["conversation_id"]
+    return conversation_id
+
+
+async def start_conversation(
+    page: Page, server: LiveServer, postcode: str = "75011"
+) -> tuple[str, dict[str, str]]:
+    strings = await open_start_step(page, server)
+    await submit_postcode(page, postcode)
+    return await expect_waiting_chat(page, strings), strings
+
+
+async def staff_login(
+    page: Page,
+    server: LiveServer,
+    persona: Persona,
+    *,
+    before_submit: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    await page.goto(f"{server.url}/staff/login")
+    await page.locator("#username").fill(persona.username)
+    await page.locator("#password").fill(persona.password)
+    await page.locator("#code").fill(persona.code())
+    if before_submit is not None:
+        await before_submit()
+    await page.locator("main.login form button[type=submit]").click()
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(server.url)}/staff(\?.*)?$"))
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+
+
+def staff_chat(page: Page, conversation_id: str) -> Locator:
+    return page.locator(f'article.staff-chat[data-conversation-id="{conversation_id}"]')
+
+
+async def take_conversation(page: Page, conversation_id: str) -> None:
+    item = page.locator(f'#queue li.queue-item[data-conversation-id="{conversation_id}"]')
+    await expect(item).to_be_visible()
+    await item.locator("button.take").click()
+    chat = staff_chat(page, conversation_id)
+    await expect(chat).to_be_visible()
+    await expect(item).to_have_count(0)
+
+
+async def visitor_sends(page: Page, body: str) -> None:
+    await page.locator("#body").fill(body)
+    await page.locator("#body").press("Enter")
+    await expect(page.locator("#body")).to_have_value("")
+    mine = page.locator("#messages li.from-visitor").filter(has_text=body)
+    await expect(mine.locator(".delivery")).to_have_attribute("data-state", "sent")
+
+
+async def staff_sends(page: Page, conversation_id: str, body: str) -> None:
+    chat = staff_chat(page, conversation_id)
+    await chat.locator(".composer textarea").fill(body)
+    await chat.locator(".composer textarea").press("Enter")
+    await expect(chat.locator(".composer textarea")).to_have_value("")
+    await expect(chat.locator("li.message").filter(has_text=body)).not_to_have_class(
+        re.compile(r"\bpending\b")
+    )
+
+
+async def close_from_console(page: Page, conversation_id: str, strings: dict[str, str]) -> None:
+    dialogs: list[str] = []
+
+    async def accept(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        await dialog.accept()
+
+    page.once("dialog", accept)
+    chat = staff_chat(page, conversation_id)
+    await chat.locator("button.close-chat").click()
+    await expect(chat.locator(".composer")).to_be_hidden()
+    assert dialogs == [strings["staff.close_confirm"]]
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], what: str, within_s: float = TIMEOUT_MS / 1000
+) -> T:
+    """Poll `check` until it returns a truthy value (for state outside the browser)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def conversation_status(rt: Runtime, conversation_id: str) -> str:
+    async with rt.reading() as session:
+        conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+        assert conversation is not None
+        return str(conversation.status)
+
+
+async def shoot(page: Page, name: str, size: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(
+        path=SCREENSHOTS / f"{name}-{size}.png", full_page=False, animations="disabled"
+    )
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# ---- tests ---------------------------------------------------------------------------------
+
+
+async def test_visitor_and_officer_chat_end_to_end(
+    chromium: Browser, live_server: LiveServer, officer_paris: Persona
+) -> None:
+    visitor_context = await new_context(chromium, PHONE, is_mobile=True, has_touch=True)
+    officer_context = await new_context(chromium, DESKTOP)
+    try:
+        visitor = await visitor_context.new_page()
+        officer = await officer_context.new_page()
+
+        conversation_id, strings = await start_conversation(visitor, live_server)
+
+        await staff_login(officer, live_server, officer_paris)
+        await take_conversation(officer, conversation_id)
+        chat = staff_chat(officer, conversation_id)
+
+        # The visitor is told an officer joined, and the waiting panel goes away.
+        joined = strings["system.assigned"]
+        await expect(visitor.locator("#messages li.system")).to_have_text([joined])
+        await expect(visitor.locator("#waiting")).to_be_hidden()
+
+        first = "Bonjour, mon conjoint me menace depuis hier soir."
+        await visitor_sends(visitor, first)
+        await expect(chat.locator("li.from-visitor .body")).to_have_text([first])
+
+        reply = "Bonjour, je suis policier. Êtes-vous en sécurité en ce moment ?"
+        await staff_sends(officer, conversation_id, reply)
+        officer_message = visitor.locator("#messages li.from-officer")
+        await expect(officer_message.locator(".body")).to_have_text([reply])
+        await expect(officer_message.locator(".meta")).to_contain_text(strings["author.officer"])
+
+        # A reload finds the whole conversation again: every message once, in order.
+        await visitor.reload()
+        await expect(visitor.locator("#step-chat")).to_be_visible()
+        await expect(visitor.locator("#connection")).to_have_attribute("data-state", "connected")
+        await expect(visitor.locator("#messages > li")).to_have_text(
+            [
+                re.compile(re.escape(joined)),
+                re.compile(re.escape(first)),
+                re.compile(re.escape(reply)),
+            ]
+        )
+        await expect(visitor.locator("#messages > li:nth-child(2)")).to_have_class(
+            re.compile(r"\bfrom-visitor\b")
+        )
+        await expect(visitor.locator("#messages > li:nth-child(3) .meta")).to_contain_text(
+            strings["author.officer"]
+        )
+        await expect(visitor.locator("#waiting")).to_be_hidden()
+
+        # And the conversation goes on.
+        second = "Oui, je suis chez une amie."
+        await visitor_sends(visitor, second)
+        await expect(chat.locator("li.from-visitor .body")).to_have_text([first, second])
+        await expect(visitor.locator("#messages li.from-visitor .body")).to_have_text(
+            [first, second]
+        )
+
+        await close_from_console(officer, conversation_id, strings)
+        await expect(visitor.locator("#ended")).to_be_visible()
+        await expect(visitor.locator("#composer")).to_be_hidden()
+        await expect(visitor.locator("#messages > li").last).to_have_text(strings["system.closed"])
+        await expect(
+            officer.locator(f'#tabs button[data-conversation-id="{conversation_id}"]')
+        ).to_have_class(re.compile(r"\bended\b"))
+    finally:
+        await visitor_context.close()
+        await officer_context.close()
+
+
+async def test_visitor_pages_leave_no_trace(
+    chromium: Browser, live_server: LiveServer, rt: Runtime
+) -> None:
+    await check_session_storage_outlives_a_plain_exit(chromium, live_server)
+    context = await new_context(chromium, PHONE, is_mobile=True, has_touch=True)
+    requests: list[Request] = []
+    responses: list[Response] = []
+    sockets: list[str] = []
+    exits: list[str] = []
+
+    async def neutral_site(route: Route) -> None:
+        exits.append(route.request.url)
+        await route.fulfill(status=200, content_type="text/html", body="meteo")
+
+    context.on("request", lambda request: requests.append(request))
+    context.on("response", lambda response: responses.append(response))
+    await context.route(f"{EXIT_URL}**", neutral_site)
+    try:
+        page = await context.new_page()
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        conversation_id, _ = await start_conversation(page, live_server)
+        await visitor_sends(page, "Je voudrais parler à quelqu'un.")
+        # Something to wipe, so that finding nothing after the exit means something.
+        assert await stored_state(page) is not None
+
+        await page.keyboard.press("Escape")
+        await page.wait_for_url(EXIT_URL)
+        await expect(page.locator("body")).to_have_text("meteo")
+        # The chat page was replaced in the tab's history: Back does not lead to it.
+        await page.go_back()
+        assert not page.url.startswith(live_server.url), page.url
+        # The server was told (beacon): the conversation no longer waits for an officer.
+        await eventually(
+            lambda: _is_abandoned(rt, conversation_id),
+            "the quick exit to abandon the waiting conversation",
+        )
+
+        # Nothing left on the device for the server's origin.
+        assert await context.cookies() == []
+        # Back in the same tab: the same sessionStorage as before the exit.
+        await page.goto(f"{live_server.url}/healthz")
+        assert await page.evaluate("() => sessionStorage.length") == 0
+        other = await context.new_page()
+        await other.goto(f"{live_server.url}/healthz")
+        assert await other.evaluate("() => localStorage.length") == 0
+        assert await other.evaluate("() => document.cookie") == ""
+
+        # No third party: every request went to the server, but the one navigation to the exit.
+        server_origin = origin(live_server.url)
+        exit_requests = [r for r in requests if r.url == EXIT_URL]
+        assert len(exit_requests) == 1, [r.url for r in exit_requests]
+        assert exit_requests[0].is_navigation_request()
+        assert exits == [EXIT_URL]
+        third_party = [
+            r.url for r in requests if r not in exit_requests and origin(r.url) != server_origin
+        ]
+        assert third_party == []
+        assert sockets, "the chat went through a WebSocket"
+        assert {origin(url) for url in sockets} == {f"ws://{urlsplit(live_server.url).netloc}"}
+
+        # The visitor page and everything it loaded: not cached, no referrer, a strict CSP.
+        ours = [r for r in responses if origin(r.url) == server_origin]
+        kinds = {r.request.resource_type for r in ours}
+        assert {"document", "script", "stylesheet", "fetch"} <= kinds, kinds
+        for response in ours:
+            headers = await response.all_headers()
+            where = f"{response.request.method} {response.url}"
+            assert headers.get("cache-control") == "no-store", where
+            assert headers.get("referrer-policy") == "no-referrer", where
+            csp = headers.get("content-security-policy", "")
+            assert "default-src 'none'" in csp, where
+            assert "script-src 'self'" in csp, where
+            assert "'unsafe-inline'" not in csp, where
+            assert "'unsafe-eval'" not in csp, where
+    finally:
+        await context.close()
+
+
+async def check_session_storage_outlives_a_plain_exit(browser: Browser, server: LiveServer) -> None:
+    """Control: without the quick exit's wipe, sessionStorage would still be there when the tab
+    comes back to the server's origin; so finding it empty after a quick exit means something."""
+    context = await new_context(browser, PHONE)
+    try:
+        await context.route(f"{EXIT_URL}**", lambda route: route.fulfill(status=200, body="meteo"))
+        page = await context.new_page()
+        await page.goto(f"{server.url}/healthz")
+        await page.evaluate("() => sessionStorage.setItem('probe', '1')")
+        await page.goto(EXIT_URL)
+        await page.goto(f"{server.url}/healthz")
+        assert await page.evaluate("() => sessionStorage.getItem('probe')") == "1"
+    finally:
+        await context.close()
+
+
+async def _is_abandoned(rt: Runtime, conversation_id: str) -> bool:
+    return await conversation_status(rt, conversation_id) == Status.ABANDONED
+
+
+async def test_ill_formed_postcode_shows_an_inline_message(
+    chromium: Browser, live_server: LiveServer, rt: Runtime
+) -> None:
+    context = await new_context(chromium, PHONE, is_mobile=True, has_touch=True)
+    starts: list[Request] = []
+
+    async def neutral_site(route: Route) -> None:
+        await route.fulfill(status=200, content_type="text/html", body="meteo")
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and urlsplit(request.url).path == "/api/conversations":
+            starts.append(request)
+
+    context.on("request", on_request)
+    await context.route(f"{EXIT_URL}**", neutral_site)
+    try:
+        page = await context.new_page()
+        strings = await open_start_step(page, live_server)
+
+        await submit_postcode(page, "7501")
+        error = page.locator("#postcode-error")
+        await expect(error).to_be_visible()
+        await expect(error).to_have_text(strings["error.postcode"])
+        await expect(page.locator("#postcode")).to_have_attribute("aria-invalid", "true")
+        await expect(page.locator("#postcode")).to_be_focused()
+        await expect(page.locator("#step-start")).to_be_visible()
+        await expect(page.locator("#step-chat")).to_be_hidden()
+        await shoot(page, "visitor-postcode-error", "phone")
+        # Checked in the submit handler, before any request: nothing was started.
+        assert starts == []
+        assert await stored_state(page) is None
+
+        await submit_postcode(page, "75 011")
+        conversation_id = await expect_waiting_chat(page, strings)
+        await expect(error).to_be_hidden()
+        assert len(starts) == 1
+        assert starts[0].post_data_json["postcode"] == "75011"
+
+        # Leave through the Quick exit button, so that nobody is left waiting in the queue.
+        await page.locator("#quick-exit").click()
+        await page.wait_for_url(EXIT_URL)
+        await eventually(
+            lambda: _is_abandoned(rt, conversation_id), "the quick exit to be recorded"
+        )
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize(
+    ("size", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)], ids=["phone", "desktop"]
+)
+async def test_screenshots_of_every_step(
+    chromium: Browser,
+    live_server: LiveServer,
+    officer_paris: Persona,
+    size: str,
+    viewport: dict[str, int],
+) -> None:
+    """Pictures of each screen for docs/screenshots (and a walk through every step)."""
+    mobile = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
+    visitor_context = await new_context(chromium, viewport, **mobile)
+    officer_context = await new_context(chromium, viewport, **mobile)
+    try:
+        visitor = await visitor_context.new_page()
+        officer = await officer_context.new_page()
+
+        await visitor.goto(f"{live_server.url}/")
+        await expect(visitor.locator("#step-home")).to_be_visible()
+        await shoot(visitor, "visitor-home", size)
+
+        strings = await open_start_step(visitor, live_server)
+        await visitor.locator("#postcode").fill("75011")
+        await shoot(visitor, "visitor-start", size)
+        await visitor.locator("#start-submit").click()
+        conversation_id = await expect_waiting_chat(visitor, strings)
+        await visitor_sends(visitor, "Bonjour, j'ai besoin de parler à quelqu'un.")
+        await shoot(visitor, "visitor-waiting", size)
+
+        async def login_picture() -> None:
+            await shoot(officer, "staff-login", size)
+
+        await staff_login(officer, live_server, officer_paris, before_submit=login_picture)
+        await take_conversation(officer, conversation_id)
+        await expect(visitor.locator("#messages li.system")).to_have_text(
+            [strings["system.assigned"]]
+        )
+        await staff_sends(officer, conversation_id, "Bonjour, je suis policière. Je vous écoute.")
+        await expect(visitor.locator("#messages li.from-officer .body")).to_have_count(1)
+        await visitor_sends(visitor, "Mon ex-conjoint m'attend en bas de chez moi tous les soirs.")
+        await expect(staff_chat(officer, conversation_id).locator("li.from-visitor")).to_have_count(
+            2
+        )
+        await shoot(visitor, "visitor-chat", size)
+        await shoot(officer, "staff-console", size)
+
+        await close_from_console(officer, conversation_id, strings)
+        await expect(visitor.locator("#ended")).to_be_visible()
+        await shoot(visitor, "visitor-ended", size)
+    finally:
+        await visitor_context.close()
+        await officer_context.close()

@@ -1,0 +1,120 @@
+"""The `confide` command on a fresh embedded database: migrate, demo, create-staff, totp,
+audit verify, and the refusal to serve an unmigrated database."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.conftest import free_port
+
+
+def confide(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIDE_")}
+    env["CONFIDE_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "confide.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+def test_serve_refuses_an_unmigrated_database(fresh: Path) -> None:
+    result = confide(fresh, "serve", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "not migrated" in result.stderr
+    assert "confide migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_demo_and_totp(fresh: Path) -> None:
+    assert confide(fresh, "migrate").returncode == 0
+    first = confide(fresh, "demo")
+    assert first.returncode == 0, first.stderr
+    for role in ("officer", "psychologist", "supervisor", "prosecutor", "admin"):
+        assert re.search(rf"^\s+{role}\s+\S+\s+\S+$", first.stdout, re.M), first.stdout
+    # Idempotent: a second run creates nothing new and still prints the accounts.
+    assert confide(fresh, "demo").returncode == 0
+    code = confide(fresh, "totp", "officer")
+    assert re.fullmatch(r"\d{6}\n", code.stdout)
+    assert confide(fresh, "totp", "not-a-demo-account").returncode == 1
+    # The secrets file is readable by its owner only.
+    assert (fresh / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_create_staff_prints_a_working_totp_secret(fresh: Path) -> None:
+    confide(fresh, "migrate")
+    result = confide(
+        fresh,
+        "create-staff",
+        "--role",
+        "officer",
+        "--username",
+        "claire",
+        "--password",
+        "a-long-password",
+    )
+    assert result.returncode == 0, result.stderr
+    secret = re.search(r"TOTP secret: (\w+)", result.stdout)
+    assert secret is not None
+    assert pyotp.TOTP(secret.group(1)).now().isdigit()
+    duplicate = confide(
+        fresh,
+        "create-staff",
+        "--role",
+        "officer",
+        "--username",
+        "claire",
+        "--password",
+        "a-long-password",
+    )
+    assert duplicate.returncode == 1
+    assert "taken" in duplicate.stderr
+    bad_role = confide(
+        fresh,
+        "create-staff",
+        "--role",
+        "king",
+        "--username",
+        "louis",
+        "--password",
+        "a-long-password",
+    )
+    assert bad_role.returncode == 1
+    assert "Unknown role" in bad_role.stderr
+
+
+def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
+    confide(fresh, "migrate")
+    confide(fresh, "demo")
+    ok = confide(fresh, "audit", "verify")
+    assert ok.returncode == 0
+    assert "5 entries checked" in ok.stdout
+    with sqlite3.connect(fresh / "confide.db") as db:
+        db.execute(
+            'UPDATE audit_events SET detail = \'{"role":"admin","staff_id":1}\' WHERE id = 3'
+        )
+    broken = confide(fresh, "audit", "verify")
+    assert broken.returncode == 1
+    assert "entry 3" in broken.stderr
+    with sqlite3.connect(fresh / "confide.db") as db:
+        db.execute("DELETE FROM audit_events WHERE id >= 3")
+        db.execute(
+            "INSERT INTO audit_events (at, action, actor_label, detail, prev_hash, hash) "
+            "SELECT at, action, actor_label, detail, prev_hash, hash || 'x' FROM audit_events WHERE id = 1"
+        )
+    assert confide(fresh, "audit", "verify").returncode == 1
