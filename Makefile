@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test test-sqlite test-postgres lint format i18n browser services totp clean
+.PHONY: install run serve test test-sqlite test-postgres lint format i18n screenshots browser services totp clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install
 format: install
 	$(BIN)/ruff format src tests scripts
 	$(BIN)/ruff check --fix src tests scripts
+
+# Refresh docs/screenshots (phone and desktop) from the browser tests.
+screenshots: install browser
+	CONFIDE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser -k screenshots
 
 i18n: install
 	$(BIN)/python scripts/update_catalog.py

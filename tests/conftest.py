@@ -67,18 +67,29 @@ def pytest_report_header() -> str:
     return f"confide backend: {BACKEND}"
 
 
-def _reset_postgres(url: str) -> None:
+def _admin_postgres(url: str, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE) on the `test` database."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    async def reset() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
+    async def run() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
         await engine.dispose()
 
-    asyncio.run(reset())
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this run's own, made in the `test` server and dropped afterwards, so that
+    two runs at once (two developers, a developer and CI) do not collide."""
+    name = f"confide_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _admin_postgres(PG_URL, f'CREATE DATABASE "{name}"')
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    _admin_postgres(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -87,16 +98,15 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path) -> Settings:
+def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
     if BACKEND == "postgres":
-        return Settings(data_dir=data_dir, database_url=PG_URL, redis_url=REDIS_URL)
+        url = request.getfixturevalue("postgres_url")
+        return Settings(data_dir=data_dir, database_url=url, redis_url=REDIS_URL)
     return Settings(data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")
 def migrated(settings: Settings) -> Settings:
-    if BACKEND == "postgres":
-        _reset_postgres(settings.resolved_database_url)
     migrations.upgrade(settings.resolved_database_url)
     return settings
 

@@ -15,6 +15,7 @@ and ``--slowmo`` keep working), overridden here to use Debian's Chromium with th
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,11 @@ CHROMIUM_ARGS = [
 ]
 #: Timeout of every Playwright wait and `expect` assertion, in milliseconds.
 TIMEOUT_MS = 10_000
-#: Where the screenshots of the interface are written.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Where the screenshots of the interface are written: a temporary folder, unless
+#: CONFIDE_SCREENSHOTS_DIR names one (`make screenshots` refreshes docs/screenshots).
+SCREENSHOTS = Path(
+    os.environ.get("CONFIDE_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "confide-screenshots"
+)
 
 expect.set_options(timeout=TIMEOUT_MS)
 

@@ -139,6 +139,11 @@ def staff_chat(page: Page, conversation_id: str) -> Locator:
     return page.locator(f'article.staff-chat[data-conversation-id="{conversation_id}"]')
 
 
+def staff_chat_bodies(page: Page, conversation_id: str) -> Locator:
+    """The texts of the messages of both sides, in the console, in order (no system notes)."""
+    return staff_chat(page, conversation_id).locator("li.message:not(.system) .body")
+
+
 async def take_conversation(page: Page, conversation_id: str) -> None:
     item = page.locator(f'#queue li.queue-item[data-conversation-id="{conversation_id}"]')
     await expect(item).to_be_visible()
@@ -230,7 +235,7 @@ async def test_visitor_and_officer_chat_end_to_end(
 
         await staff_login(officer, live_server, officer_paris)
         await take_conversation(officer, conversation_id)
-        chat = staff_chat(officer, conversation_id)
+        console_bodies = staff_chat_bodies(officer, conversation_id)
 
         # The visitor is told an officer joined, and the waiting panel goes away.
         joined = strings["system.assigned"]
@@ -239,10 +244,20 @@ async def test_visitor_and_officer_chat_end_to_end(
 
         first = "Bonjour, mon conjoint me menace depuis hier soir."
         await visitor_sends(visitor, first)
-        await expect(chat.locator("li.from-visitor .body")).to_have_text([first])
+        await expect(console_bodies).to_have_text([first])
+        # The officer does not see the visitor's own label ("You") on the visitor's messages.
+        visitor_in_console = (
+            staff_chat(officer, conversation_id)
+            .locator("li.message:not(.system)")
+            .filter(has_text=first)
+        )
+        await expect(visitor_in_console.locator(".meta")).not_to_contain_text(
+            strings["author.visitor"]
+        )
 
         reply = "Bonjour, je suis policier. Êtes-vous en sécurité en ce moment ?"
         await staff_sends(officer, conversation_id, reply)
+        await expect(console_bodies).to_have_text([first, reply])
         officer_message = visitor.locator("#messages li.from-officer")
         await expect(officer_message.locator(".body")).to_have_text([reply])
         await expect(officer_message.locator(".meta")).to_contain_text(strings["author.officer"])
@@ -269,7 +284,7 @@ async def test_visitor_and_officer_chat_end_to_end(
         # And the conversation goes on.
         second = "Oui, je suis chez une amie."
         await visitor_sends(visitor, second)
-        await expect(chat.locator("li.from-visitor .body")).to_have_text([first, second])
+        await expect(console_bodies).to_have_text([first, reply, second])
         await expect(visitor.locator("#messages li.from-visitor .body")).to_have_text(
             [first, second]
         )
@@ -473,9 +488,7 @@ async def test_screenshots_of_every_step(
         await staff_sends(officer, conversation_id, "Bonjour, je suis policière. Je vous écoute.")
         await expect(visitor.locator("#messages li.from-officer .body")).to_have_count(1)
         await visitor_sends(visitor, "Mon ex-conjoint m'attend en bas de chez moi tous les soirs.")
-        await expect(staff_chat(officer, conversation_id).locator("li.from-visitor")).to_have_count(
-            2
-        )
+        await expect(staff_chat_bodies(officer, conversation_id)).to_have_count(3)
         await shoot(visitor, "visitor-chat", size)
         await shoot(officer, "staff-console", size)
 

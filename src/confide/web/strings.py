@@ -18,6 +18,7 @@ CLIENT_STRINGS: dict[str, str] = {
     "delivery.sent": N_("Sent"),
     "delivery.failed": N_("Not sent"),
     "author.visitor": N_("You"),
+    "author.person": N_("The person"),
     "author.officer": N_("Police officer"),
     "author.psychologist": N_("Psychologist"),
     "author.supervisor": N_("Supervisor"),

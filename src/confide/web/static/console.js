@@ -132,12 +132,18 @@ function select(conversationId) {
   if (chat && !chat.ended) chat.el.querySelector("textarea").focus();
 }
 
+function authorLabel(author) {
+  if (author === "self") return "";
+  if (author === "visitor") return S["author.person"];
+  return S[`author.${author}`] || author;
+}
+
 function messageItem(conversationId, author, body, at) {
   const li = document.createElement("li");
-  li.className = `message from-${author === "visitor" ? "visitor" : "staff"}`;
+  li.className = `message ${author === "visitor" ? "from-other" : "from-self"}`;
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = `${author === "self" ? "" : (S[`author.${author}`] || author)}${at ? " · " + timeOf(at, lang) : ""}`;
+  meta.textContent = `${authorLabel(author)}${at ? " · " + timeOf(at, lang) : ""}`;
   const text = document.createElement("p");
   text.className = "body";
   text.textContent = body;
@@ -153,7 +159,7 @@ function onMessage(frame) {
   let li = frame.client_id && chat.shown.get(frame.client_id);
   if (li) {
     li.classList.remove("pending");
-    li.querySelector(".meta").textContent = `${S[`author.${frame.author}`] || frame.author} · ${timeOf(frame.at, lang)}`;
+    li.querySelector(".meta").textContent = `${authorLabel(frame.author)} · ${timeOf(frame.at, lang)}`;
     chat.pending = chat.pending.filter((p) => p.client_id !== frame.client_id);
   } else if (frame.author === "system") {
     li = document.createElement("li");

@@ -35,10 +35,12 @@ function wipe() {
   state = null;
 }
 
-function showStep(name) {
+function showStep(name, { focus = true } = {}) {
   for (const step of document.querySelectorAll(".step")) step.hidden = step.id !== `step-${name}`;
+  document.body.classList.toggle("in-chat", name === "chat");
+  // Move focus to the new step's heading so screen readers announce it (not on first load).
   const heading = document.querySelector(`#step-${name} h1`);
-  if (heading && name !== "chat") { heading.tabIndex = -1; heading.focus(); }
+  if (focus && heading && name !== "chat") { heading.tabIndex = -1; heading.focus(); }
 }
 
 // ---- quick exit -------------------------------------------------------------
@@ -214,10 +216,16 @@ function setWaiting(position, etaS) {
 }
 
 function ended() {
+  const wasOpen = !$("composer").hidden;
   $("ended").hidden = false;
   $("composer").hidden = true;
   $("counter").hidden = true;
   $("waiting").hidden = true;
+  $("typing").textContent = "";
+  if (wasOpen) {
+    $("ended").scrollIntoView({ block: "end" });
+    $("ended").focus();
+  }
 }
 
 function chatError(message) {
@@ -371,4 +379,4 @@ function finishErase() {
 // ---- start ---------------------------------------------------------------------
 state = load();
 if (state) openChat();
-else showStep("home");
+else showStep("home", { focus: false });
