@@ -55,6 +55,7 @@ i18n: install
 # Debian's Chromium for the Playwright tests (Playwright cannot download its own browser here).
 browser:
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_axe.sh
 
 # PostgreSQL and Redis for the multi-node run; started if installed but not running.
 services:

@@ -99,10 +99,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
+    # Every test connects from 127.0.0.1: the per-network limit on new conversations is lifted
+    # here and tested on a server of its own (tests/conversations/test_routes.py).
+    common = {"data_dir": data_dir, "conversations_per_hour_per_network": 100_000}
     if BACKEND == "postgres":
         url = request.getfixturevalue("postgres_url")
-        return Settings(data_dir=data_dir, database_url=url, redis_url=REDIS_URL)
-    return Settings(data_dir=data_dir)
+        return Settings(**common, database_url=url, redis_url=REDIS_URL)
+    return Settings(**common)
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +143,11 @@ def server_env(settings: Settings) -> dict[str, str]:
     env["CONFIDE_DATABASE_URL"] = settings.resolved_database_url
     if settings.redis_url:
         env["CONFIDE_REDIS_URL"] = settings.redis_url
+    if settings.neutral_title:
+        env["CONFIDE_NEUTRAL_TITLE"] = settings.neutral_title
+    env["CONFIDE_CONVERSATIONS_PER_HOUR_PER_NETWORK"] = str(
+        settings.conversations_per_hour_per_network
+    )
     return env
 
 

@@ -39,8 +39,12 @@ async def console_page(request: Request) -> Response:
 
 
 @router.get("/favicon.ico", dependencies=[Depends(public("browsers ask for it on every page"))])
-async def favicon() -> Response:
-    return FileResponse(TEMPLATES_DIR.parent / "static" / "favicon.svg", media_type="image/svg+xml")
+async def favicon(request: Request) -> Response:
+    # With a neutral title, the icon is neutral too (a plain document), so a glance at the
+    # tab bar or the history does not give the visitor away.
+    neutral = bool(request.app.state.runtime.settings.neutral_title)
+    name = "favicon-neutral.svg" if neutral else "favicon.svg"
+    return FileResponse(TEMPLATES_DIR.parent / "static" / name, media_type="image/svg+xml")
 
 
 @router.get("/healthz", dependencies=[Depends(public("load balancer health check"))])

@@ -12,7 +12,11 @@ export class LiveSocket {
     this.attempt = 0;
     this.stopped = false;
     this.timer = null;
-    window.addEventListener("online", () => this.reconnectNow());
+    this.heartbeat = null;
+    this.lastHeard = 0;
+    // Back online: the old socket may be silently dead (a phone that changed network), so
+    // start a fresh one; what was not acknowledged is resent, and resends are idempotent.
+    window.addEventListener("online", () => this.restart());
     window.addEventListener("offline", () => this.setState("offline"));
   }
 
@@ -34,10 +38,13 @@ export class LiveSocket {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.attempt = 0;
+      this.lastHeard = Date.now();
       this.setState("connected");
+      this.startHeartbeat(ws);
       this.onOpen();
     });
     ws.addEventListener("message", (event) => {
+      this.lastHeard = Date.now();
       let frame;
       try { frame = JSON.parse(event.data); } catch { return; }
       this.onFrame(frame);
@@ -54,18 +61,32 @@ export class LiveSocket {
     });
   }
 
+  // A ping every 20 s; no answer within 10 s more means the link is dead: reconnect.
+  startHeartbeat(ws) {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (this.ws !== ws) { clearInterval(this.heartbeat); return; }
+      if (Date.now() - this.lastHeard > 30000) { this.restart(); return; }
+      this.send({ type: "ping" });
+    }, 20000);
+  }
+
+  restart() {
+    if (this.stopped) return;
+    const old = this.ws;
+    this.ws = null;
+    clearInterval(this.heartbeat);
+    if (old) old.close();
+    this.attempt = Math.max(this.attempt, 1);
+    this.connect();
+  }
+
   scheduleReconnect() {
     if (this.stopped) return;
     this.attempt += 1;
     this.setState(navigator.onLine ? "reconnecting" : "offline");
     const base = Math.min(10000, 500 * 2 ** Math.min(this.attempt - 1, 5));
     this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
-  }
-
-  reconnectNow() {
-    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
-    this.attempt = Math.max(this.attempt, 1);
-    this.connect();
   }
 
   send(frame) {
@@ -79,6 +100,7 @@ export class LiveSocket {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     if (this.ws) this.ws.close(1000);
     this.ws = null;
   }

@@ -209,8 +209,9 @@ function showPending(item) {
   li.scrollIntoView({ block: "end" });
 }
 
-function setWaiting(position, etaS) {
+function setWaiting(position, etaS, alert) {
   $("waiting").hidden = false;
+  $("overflow-alert").hidden = !alert;
   $("queue-position").textContent = position <= 1 ? S["queue.first"] : format(S["queue.position"], { position });
   $("queue-eta").textContent = etaS == null ? S["queue.eta_unknown"] : format(S["queue.eta"], { minutes: Math.max(1, Math.round(etaS / 60)) });
 }
@@ -235,15 +236,19 @@ function chatError(message) {
 function onFrame(frame) {
   switch (frame.type) {
     case "ready":
+      for (const advice of document.querySelectorAll(".advice")) advice.hidden = advice.dataset.channel !== frame.channel;
       if (frame.status === "waiting") $("waiting").hidden = false;
       if (frame.assigned) $("waiting").hidden = true;
       socket.send({ type: "resume", after_seq: lastSeq });
       for (const item of state.pending) socket.send({ type: "send", client_id: item.client_id, body: item.body });
       if (!["waiting", "active"].includes(frame.status)) ended();
       break;
-    case "message":
+    case "message": {
+      const fresh = frame.seq > lastSeq;
       renderMessage(frame);
+      if (fresh && frame.author !== "visitor") alertNewMessage();
       break;
+    }
     case "ack": {
       const li = shown.get(frame.client_id);
       if (li) setDelivery(li, "sent");
@@ -251,7 +256,7 @@ function onFrame(frame) {
       break;
     }
     case "queue":
-      setWaiting(frame.position, frame.eta_s);
+      setWaiting(frame.position, frame.eta_s, Boolean(frame.alert));
       break;
     case "assigned":
       $("waiting").hidden = true;
@@ -351,6 +356,38 @@ $("composer").addEventListener("submit", (event) => {
   $("body").value = "";
   updateCounter();
   socket.send({ type: "send", client_id: item.client_id, body });
+});
+
+// ---- optional alerts (off unless the visitor turns them on) --------------------------
+// A changing tab title or a sound could give the visitor away: both stay off by default.
+const baseTitle = document.title;
+let unseen = 0;
+let audio = null;
+
+function alertNewMessage() {
+  if (!$("notify").checked || !document.hidden) return;
+  unseen += 1;
+  document.title = `(${unseen}) ${baseTitle}`;
+  try {
+    audio = audio || new AudioContext();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    gain.gain.value = 0.05;
+    osc.connect(gain).connect(audio.destination);
+    osc.frequency.value = 660;
+    osc.start();
+    osc.stop(audio.currentTime + 0.15);
+  } catch { /* no audio: the title is enough */ }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) {
+    unseen = 0;
+    document.title = baseTitle;
+  }
+});
+$("notify").addEventListener("change", () => {
+  if (!$("notify").checked) document.title = baseTitle;
 });
 
 // ---- erase -------------------------------------------------------------------
