@@ -103,7 +103,7 @@ def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
     confide(fresh, "demo")
     ok = confide(fresh, "audit", "verify")
     assert ok.returncode == 0
-    assert "5 entries checked" in ok.stdout
+    assert "14 entries checked" in ok.stdout  # 5 accounts, 4 teams, 5 memberships
     with sqlite3.connect(fresh / "confide.db") as db:
         db.execute(
             'UPDATE audit_events SET detail = \'{"role":"admin","staff_id":1}\' WHERE id = 3'
@@ -118,3 +118,38 @@ def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
             "SELECT at, action, actor_label, detail, prev_hash, hash || 'x' FROM audit_events WHERE id = 1"
         )
     assert confide(fresh, "audit", "verify").returncode == 1
+
+
+def test_demo_seeds_teams_and_teams_import_is_all_or_nothing(fresh: Path) -> None:
+    assert confide(fresh, "migrate").returncode == 0
+    assert confide(fresh, "demo").returncode == 0
+    assert confide(fresh, "demo").returncode == 0  # idempotent
+    db = sqlite3.connect(fresh / "confide.db")
+    teams = dict(db.execute("SELECT name, kind FROM teams").fetchall())
+    assert set(teams.values()) == {"police", "gendarmerie", "national", "psychologists"}
+    members = db.execute(
+        "SELECT t.kind, s.username FROM team_members m JOIN teams t ON t.id = m.team_id "
+        "JOIN staff_members s ON s.id = m.staff_id"
+    ).fetchall()
+    assert ("police", "officer") in members
+    assert ("psychologists", "psychologist") in members
+    bad = fresh / "bad.csv"
+    bad.write_text(
+        "name,kind,channels,departements\nCorse,police,domestic,2A 2B\nMars,police,domestic,00\n"
+    )
+    result = confide(fresh, "teams", "import", str(bad))
+    assert result.returncode == 1
+    assert "line 3:" in result.stderr
+    assert "line 2" not in result.stderr
+    assert db.execute("SELECT count(*) FROM teams WHERE name = 'Corse'").fetchone() == (0,)
+    good = fresh / "good.csv"
+    good.write_text("name,kind,channels,departements\nCorse,police,domestic,2A;2B\n")
+    result = confide(fresh, "teams", "import", str(good))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1 team" in result.stdout
+    coverage = db.execute(
+        "SELECT departement FROM team_departements d JOIN teams t ON t.id = d.team_id "
+        "WHERE t.name = 'Corse' ORDER BY departement"
+    ).fetchall()
+    assert coverage == [("2A",), ("2B",)]
+    db.close()

@@ -12,6 +12,8 @@ from starlette.staticfiles import StaticFiles
 from confide import migrations
 from confide.conversations import routes as conversation_routes
 from confide.db import Database
+from confide.routing import routes as routing_routes
+from confide.routing.jobs import RoutingJobs
 from confide.runtime import Runtime
 from confide.security.headers import SecurityHeadersMiddleware
 from confide.security.ratelimit import RateLimiter
@@ -55,9 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime = rt
             app.state.queue_watcher = watcher = QueueWatcher(rt)
             await watcher.start()
+            jobs = RoutingJobs(rt) if settings.routing_jobs else None
+            if jobs is not None:
+                await jobs.start()
             try:
                 yield
             finally:
+                if jobs is not None:
+                    await jobs.stop()
                 await watcher.stop()
                 await bus.stop()
         finally:
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(conversation_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(routing_routes.router)
     app.include_router(visitor_socket.router)
     app.include_router(staff_socket.router)
     app.mount("/static", StaticFiles(directory=TEMPLATES_DIR.parent / "static"), name="static")

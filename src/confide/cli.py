@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+teams_app = typer.Typer(help="Teams and the départements they cover.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 T = TypeVar("T")
 
@@ -58,6 +60,21 @@ DEMO_STAFF = [
         "demo-admin-pass",
         "JHU5556U4WYAJXY66VHR7DEREVCVMPFR",
     ),
+]
+
+
+#: Demo teams: (name, kind, chats, départements, demo members).
+DEMO_TEAMS = [
+    ("Police Paris", "police", "domestic sexual discrimination", "75", ["officer", "supervisor"]),
+    (
+        "Gendarmerie Lozère",
+        "gendarmerie",
+        "domestic sexual discrimination",
+        "48",
+        ["officer"],
+    ),
+    ("Équipe nationale", "national", "domestic sexual discrimination", "", ["supervisor"]),
+    ("Psychologues", "psychologists", "domestic sexual discrimination", "", ["psychologist"]),
 ]
 
 
@@ -195,28 +212,45 @@ def create_staff(
 
 @app.command()
 def demo() -> None:
-    """Create the demo staff accounts (idempotent) and print how to log in."""
+    """Create the demo staff accounts and teams (idempotent) and print how to log in."""
     from sqlalchemy import select
 
+    from confide.routing import actions as routing_actions
+    from confide.routing.models import Team
     from confide.staff import actions
     from confide.staff.models import StaffMember
 
     async def main(settings: Settings) -> None:
         rt = await _runtime(settings)
         try:
+            ids: dict[str, int] = {}
             for role, username, display_name, password, secret in DEMO_STAFF:
                 async with rt.reading() as session:
                     exists = await session.scalar(
                         select(StaffMember.id).where(StaffMember.username == username)
                     )
                 if exists is None:
-                    await actions.create_staff(
+                    member, _ = await actions.create_staff(
                         rt,
                         role=role,
                         username=username,
                         password=password,
                         totp_secret=secret,
                         display_name=display_name,
+                    )
+                    exists = member.id
+                ids[username] = exists
+            for name, kind, channels, departements, members in DEMO_TEAMS:
+                async with rt.reading() as session:
+                    team_id = await session.scalar(select(Team.id).where(Team.name == name))
+                if team_id is None:
+                    spec = routing_actions.check_team(
+                        name=name, kind=kind, channels=channels, departements=departements
+                    )
+                    team_id = (await routing_actions.save_team(rt, actor=None, spec=spec)).id
+                for username in members:
+                    await routing_actions.set_membership(
+                        rt, actor=None, team_id=team_id, staff_id=ids[username], member=True
                     )
         finally:
             await rt.db.dispose()
@@ -229,6 +263,42 @@ def demo() -> None:
     typer.echo(
         "Current 6-digit code for any of them: confide totp USERNAME  (or: make totp WHO=officer)"
     )
+    typer.echo("Demo teams:")
+    for name, kind, _channels, departements, members in DEMO_TEAMS:
+        typer.echo(f"  {name:<20} {kind:<14} {departements or '—':<4} {', '.join(members)}")
+
+
+@teams_app.command("import")
+def teams_import(
+    file: Annotated[
+        typer.FileText, typer.Argument(help="CSV: name,kind,channels,departements[,mode]")
+    ],
+) -> None:
+    """Load a team/département mapping from CSV: every row checked, all or nothing.
+
+    Columns: name, kind (police, gendarmerie, national, psychologists), channels and
+    departements (separated by spaces or semicolons), and optionally mode (auto or pick).
+    Teams are matched by name; their chats, coverage and mode are replaced.
+    """
+    from confide.i18n import gettext
+    from confide.routing import actions as routing_actions
+
+    text = file.read()
+
+    async def main(settings: Settings) -> routing_actions.ImportReport:
+        rt = await _runtime(settings)
+        try:
+            return await routing_actions.import_teams(rt, text)
+        finally:
+            await rt.db.dispose()
+
+    report = _run(main)
+    if report.errors:
+        for line, message in report.errors:
+            typer.echo(f"line {line}: {gettext('en', message)}", err=True)
+        typer.echo("Nothing was imported.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Imported {report.teams} team(s).")
 
 
 @app.command()

@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     # Messages a visitor or staff socket may send per 10 s before being told to slow down.
     messages_per_10s: int = 20
     conversations_per_hour_per_network: int = 30
+    # Routing (issue 4). Not answered after `routing_overflow_s` → the national team as well;
+    # `routing_alert_s` more → supervisors are alerted and the visitor sees emergency numbers.
+    routing_overflow_s: int = 60
+    routing_alert_s: int = 60
+    # An officer who disconnects, logs out, goes offline or ends a shift keeps their
+    # conversations this long (a page reload does no harm), then they go back to the queue.
+    routing_grace_s: int = 30
+    routing_default_capacity: int = 3
+    routing_tick_s: float = 1.0
+    routing_lease_s: int = 10
+    routing_jobs: bool = True
     trusted_proxies: list[str] = Field(default_factory=list)
 
     @property

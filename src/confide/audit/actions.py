@@ -28,6 +28,12 @@ class AuditAction(StrEnum):
     CONVERSATION_READ = "conversation.read"
     CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_CLOSED = "conversation.closed"
+    CONVERSATION_REQUEUED = "conversation.requeued"
+    CONVERSATION_TRANSFERRED = "conversation.transferred"
+    TEAM_CHANGED = "team.changed"
+    TEAMS_IMPORTED = "team.imported"
+    STAFF_AVAILABILITY = "staff.availability"
+    STAFF_ROUTING_CHANGED = "staff.routing_changed"
 
 
 def entry_hash(event: AuditEvent) -> str:

@@ -39,6 +39,7 @@ from confide.conversations.schemas import (
 from confide.errors import PermissionDenied
 from confide.i18n import N_
 from confide.routing import postcodes
+from confide.routing.capacity import reserve_slot
 from confide.runtime import Runtime, Tx
 from confide.security import crypto
 from confide.security.permissions import Permission
@@ -50,6 +51,11 @@ SUPPORTED_LANGS = ("fr", "en")
 
 def conversation_topic(conversation_id: str) -> str:
     return f"conv:{conversation_id}"
+
+
+def staff_topic(staff_id: int) -> str:
+    """Events for one staff member's consoles (a conversation handed to them or taken away)."""
+    return f"staff:{staff_id}"
 
 
 async def start_conversation(
@@ -76,12 +82,14 @@ async def start_conversation(
             visitor_role=role_value,
             postcode=area.postcode,
             departement=area.departements[0] if area.departements else "",
+            departements=" ".join(area.departements),
             lang=lang if lang in SUPPORTED_LANGS else rt.settings.default_lang,
             status=Status.WAITING,
             priority=0,
             token_digest=crypto.token_digest(token, rt.secrets.token_pepper),
             last_seq=0,
             created_at=tx.now,
+            waiting_since=tx.now,
         )
         tx.session.add(conversation)
         tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
@@ -170,7 +178,9 @@ async def take_conversation(
 ) -> Conversation:
     """Assign a waiting conversation to the calling staff member (atomic: one winner).
 
-    Needs `staff:conversation:take`. Audited as `conversation.assigned`; the visitor is told.
+    Needs `staff:conversation:take`; refused with `AtCapacity` when the staff member already
+    has as many conversations as their capacity. Audited as `conversation.assigned`; the
+    visitor is told.
     """
     if not staff.can(Permission.CONVERSATION_TAKE):
         raise PermissionDenied()
@@ -185,6 +195,7 @@ async def take_conversation(
             if exists is None:
                 raise ConversationNotFound()
             raise AlreadyTaken() if exists.status == Status.ACTIVE else ConversationClosed()
+        await reserve_slot(tx, staff.id, rt.settings.routing_default_capacity)
         conversation = await _lock(tx, conversation_id)
         await record(
             tx,
@@ -192,7 +203,8 @@ async def take_conversation(
             actor_staff_id=staff.id,
             conversation_id=conversation_id,
         )
-        await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.ASSIGNED, None)
+        await append_system(tx, conversation, SystemEvent.joined(staff.role))
+
         tx.publish_on_commit(
             conversation_topic(conversation_id),
             {"type": "assigned", "role": staff.role, "display_name": staff.display_name},
@@ -245,6 +257,8 @@ async def close_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_
             conversation_id=conversation_id,
         )
         tx.publish_on_commit(conversation_topic(conversation_id), {"type": "closed"})
+        # A slot is free: the assignment engine hands out the next conversation.
+        tx.publish_on_commit(QUEUE_TOPIC, {"type": "slot_freed"})
 
 
 async def visitor_leaves(rt: Runtime, *, token: str, erase: bool) -> None:
@@ -292,6 +306,11 @@ async def _by_client_id(tx: Tx, conversation_id: str, client_id: str) -> Message
         )
     )
     return queries.message_out(row) if row else None
+
+
+async def append_system(tx: Tx, conversation: Conversation, event: SystemEvent) -> MessageOut:
+    """A system message (shown in the reader's language); the conversation row is locked."""
+    return await _append(tx, conversation, Author(AuthorKind.SYSTEM), event, None)
 
 
 async def _append(

@@ -18,6 +18,8 @@ class Conversation(Base):
     postcode: Mapped[str] = mapped_column(String(5))
     # Empty when the code is unknown: the national queue.
     departement: Mapped[str] = mapped_column(String(3), default="")
+    # Every département the postal code may belong to (space-separated; some span two).
+    departements: Mapped[str] = mapped_column(String(20), default="", server_default="")
     lang: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(12), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
@@ -30,6 +32,12 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Routing: since when the visitor waits (reset by a re-queue), set when put back at the
+    # head of the queue, when supervisors were alerted, and the team it was sent to (transfer).
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime)
+    requeued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    team_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_conversations_queue", "status", "priority", "created_at"),)
 

@@ -49,6 +49,8 @@ class WaitingConversation:
     departement: str
     priority: int
     created_at: datetime
+    #: Supervisors were alerted: nobody answered within both routing delays.
+    alerted: bool = False
 
 
 async def waiting_queue(session: AsyncSession) -> list[WaitingConversation]:
@@ -61,15 +63,23 @@ async def waiting_queue(session: AsyncSession) -> list[WaitingConversation]:
             Conversation.departement,
             Conversation.priority,
             Conversation.created_at,
+            Conversation.alerted_at.is_not(None),
         )
         .where(Conversation.status == Status.WAITING)
-        .order_by(Conversation.priority.desc(), Conversation.created_at, Conversation.id)
+        # Same order as the assignment engine: priority, put back at the head, oldest.
+        .order_by(
+            Conversation.priority.desc(),
+            Conversation.requeued_at.is_(None),
+            Conversation.created_at,
+            Conversation.id,
+        )
     )
     return [WaitingConversation(*row) for row in rows]
 
 
 async def recent_wait_seconds(session: AsyncSession, now: datetime) -> float | None:
-    """Average time from start to assignment over the last hour; None when nobody was assigned."""
+    """Average time from start to assignment over the last hour (the 50 most recent);
+    None when nobody was assigned."""
     rows = await session.execute(
         select(Conversation.created_at, Conversation.assigned_at)
         .where(

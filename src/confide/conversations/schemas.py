@@ -45,6 +45,23 @@ class SystemEvent(StrEnum):
     VISITOR_LEFT = "visitor_left"
     VISITOR_ERASED = "visitor_erased"
     CLOSED = "closed"
+    # Routing (issue 4): who joined, hand-overs and returns to the queue.
+    ASSIGNED_PSYCHOLOGIST = "assigned_psychologist"
+    ASSIGNED_SUPERVISOR = "assigned_supervisor"
+    REQUEUED = "requeued"
+    TRANSFERRED_OFFICER = "transferred_officer"
+    TRANSFERRED_PSYCHOLOGIST = "transferred_psychologist"
+    TRANSFERRED_TEAM = "transferred_team"
+    TRANSFERRED_TO_PSYCHOLOGISTS = "transferred_to_psychologists"
+
+    @classmethod
+    def joined(cls, role: str) -> SystemEvent:
+        """The message telling the visitor which kind of person joined (role only)."""
+        if role == "psychologist":
+            return cls.ASSIGNED_PSYCHOLOGIST
+        if role == "supervisor":
+            return cls.ASSIGNED_SUPERVISOR
+        return cls.ASSIGNED
 
 
 class StartConversation(BaseModel):

@@ -25,6 +25,11 @@ class Permission(StrEnum):
     CONVERSATION_CHAT = "staff:conversation:chat"
     CONVERSATION_CLOSE = "staff:conversation:close"
     CONVERSATION_READ_ALL = "staff:conversation:read_all"
+    CONVERSATION_TRANSFER = "staff:conversation:transfer"
+    AVAILABILITY_SET = "staff:availability:set"
+    ALERTS_VIEW = "supervisor:alerts:view"
+    SCHEDULE_EDIT = "supervisor:schedule:edit"
+    TEAMS_MANAGE = "admin:teams:manage"
     STAFF_MANAGE = "admin:staff:manage"
     AUDIT_VIEW = "admin:audit:view"
 
@@ -35,16 +40,32 @@ _CHAT = {
     Permission.CONVERSATION_TAKE,
     Permission.CONVERSATION_CHAT,
     Permission.CONVERSATION_CLOSE,
+    Permission.CONVERSATION_TRANSFER,
+    Permission.AVAILABILITY_SET,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_CHAT),
     Role.PSYCHOLOGIST: frozenset(_CHAT),
-    Role.SUPERVISOR: frozenset(_CHAT | {Permission.CONVERSATION_READ_ALL, Permission.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset(
+        _CHAT
+        | {
+            Permission.CONVERSATION_READ_ALL,
+            Permission.AUDIT_VIEW,
+            Permission.ALERTS_VIEW,
+            Permission.SCHEDULE_EDIT,
+        }
+    ),
     Role.PROSECUTOR: frozenset({Permission.STAFF_CONSOLE}),
     # Admins manage accounts; they do not read conversations.
     Role.ADMIN: frozenset(
-        {Permission.STAFF_CONSOLE, Permission.STAFF_MANAGE, Permission.AUDIT_VIEW}
+        {
+            Permission.STAFF_CONSOLE,
+            Permission.STAFF_MANAGE,
+            Permission.AUDIT_VIEW,
+            Permission.TEAMS_MANAGE,
+            Permission.SCHEDULE_EDIT,
+        }
     ),
 }
 

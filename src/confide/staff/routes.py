@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from confide.i18n import N_
+from confide.routing import actions as routing_actions
 from confide.security import crypto
 from confide.security.guards import SESSION_COOKIE, allow, check_csrf, public, runtime_of
 from confide.security.permissions import Permission
@@ -87,6 +88,8 @@ async def logout(
 ) -> Response:
     check_csrf(staff, csrf)
     await actions.log_out(runtime_of(request), staff)
+    # Offline: no new chats; current ones go back to the queue after the grace period.
+    await routing_actions.logged_out(runtime_of(request), staff_id=staff.id)
     response = RedirectResponse("/staff/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

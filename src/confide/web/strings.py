@@ -53,6 +53,38 @@ CLIENT_STRINGS: dict[str, str] = {
     "role.victim": N_("victim"),
     "role.witness": N_("witness"),
     "dept.unknown": N_("national"),
+    # Routing (issue 4): system messages, availability, transfers, supervisor alerts.
+    "system.assigned_psychologist": N_("A psychologist has joined the conversation."),
+    "system.assigned_supervisor": N_("A supervisor has joined the conversation."),
+    "system.requeued": N_(
+        "The person you were talking with had to leave. You are back at the head of the queue: someone else will answer you shortly."
+    ),
+    "system.transferred_officer": N_("You are now talking with another police officer."),
+    "system.transferred_psychologist": N_("You are now talking with a psychologist."),
+    "system.transferred_team": N_(
+        "Your conversation is being passed to another team. Please wait a moment."
+    ),
+    "system.transferred_to_psychologists": N_(
+        "Your conversation is being passed to a psychologist. Please wait a moment."
+    ),
+    "availability.available": N_("Available"),
+    "availability.busy": N_("Busy"),
+    "availability.away": N_("Away"),
+    "availability.offline": N_("Offline"),
+    "staff.capacity": N_("{active} of {capacity} chats"),
+    "staff.take_next": N_("Take the next"),
+    "staff.nothing_to_take": N_("Nobody you can answer is waiting."),
+    "staff.transfer": N_("Transfer"),
+    "staff.transfer_to_staff": N_("To a colleague"),
+    "staff.transfer_to_team": N_("To a team"),
+    "staff.transfer_to_psychologists": N_("To the psychologists"),
+    "staff.transfer_note": N_("Note for the next person (the visitor does not see it)"),
+    "staff.cancel": N_("Cancel"),
+    "staff.released_transferred": N_("You transferred this conversation."),
+    "staff.released_requeued": N_("This conversation went back to the queue."),
+    "staff.transfer_note_from": N_("Note from a colleague: {note}"),
+    "staff.alert": N_("Nobody has answered for {minutes} min: {what}."),
+    "staff.alert_badge": N_("unanswered"),
 }
 
 

@@ -114,7 +114,18 @@ async def test_roles_without_chat_permission_cannot_take_or_read(
 
 
 async def test_every_staff_frame_type_declares_a_permission() -> None:
-    assert set(FRAME_PERMISSIONS) == {"take", "open", "send", "typing", "close", "ping"}
+    assert set(FRAME_PERMISSIONS) == {
+        "take",
+        "open",
+        "send",
+        "typing",
+        "close",
+        "ping",
+        "take_next",
+        "transfer",
+        "transfer_targets",
+        "availability",
+    }
 
 
 async def test_staff_reconnecting_catches_up_from_their_last_seq(

@@ -17,9 +17,12 @@ from confide.conversations.models import Conversation
 from confide.conversations.schemas import Author, AuthorKind
 from confide.errors import DomainError, PermissionDenied, RateLimited
 from confide.i18n import pick_lang
+from confide.routing import actions as routing_actions
+from confide.routing import queries as routing_queries
 from confide.security.guards import runtime_of, socket_guard, staff_for_socket
 from confide.security.permissions import Permission
 from confide.staff.schemas import StaffIdentity
+from confide.web.realtime.bus import Payload
 from confide.web.realtime.connection import BadFrame, Connection, Disconnected
 from confide.web.realtime.queue import QueueWatcher
 from confide.web.realtime.visitor import CLOSE_UNAUTHORISED
@@ -32,6 +35,10 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "send": Permission.CONVERSATION_CHAT,
     "typing": Permission.CONVERSATION_CHAT,
     "close": Permission.CONVERSATION_CLOSE,
+    "take_next": Permission.CONVERSATION_TAKE,
+    "transfer": Permission.CONVERSATION_TRANSFER,
+    "transfer_targets": Permission.CONVERSATION_TRANSFER,
+    "availability": Permission.AVAILABILITY_SET,
     "ping": Permission.STAFF_CONSOLE,
 }
 
@@ -51,20 +58,41 @@ async def staff_socket(websocket: WebSocket) -> None:
     watcher: QueueWatcher = websocket.app.state.queue_watcher
     limiter = websocket.app.state.message_limiter
     pump: asyncio.Task[None] | None = None
+    chats = staff.can(Permission.CONVERSATION_CHAT)
+    personal = actions.staff_topic(staff.id)
+
+    def to_me(payload: Payload) -> None:
+        connection.post("staff", payload)
+
+    def alert(payload: Payload) -> None:
+        connection.post("frame", payload)
+
+    await rt.bus.subscribe(personal, to_me)
+    if staff.can(Permission.ALERTS_VIEW):
+        await rt.bus.subscribe(routing_actions.SUPERVISORS_TOPIC, alert)
+    connected = False
     try:
+        if chats:
+            await routing_actions.console_connected(rt, staff_id=staff.id)
+            connected = True
         async with rt.reading() as session:
             mine = await queries.active_for_staff(session, staff.id)
+            state = await routing_queries.officer_state(session, staff.id)
+            teams = await routing_queries.staff_teams(session, staff.id)
         await connection.send(
             {
                 "type": "hello",
                 "staff": {"display_name": staff.display_name, "role": staff.role},
                 "conversations": [summary(c) for c in mine],
+                "availability": state.availability if state else "offline",
+                "capacity": state.capacity if state else rt.settings.routing_default_capacity,
+                "teams": [{"name": t.name, "kind": t.kind, "mode": t.mode} for t in teams],
             }
         )
         if staff.can(Permission.QUEUE_VIEW):
             watcher.staff.add(connection)
             watcher.changed()
-        pump = asyncio.create_task(_pump(connection))
+        pump = asyncio.create_task(_pump(connection, staff))
         while True:
             try:
                 frame = await connection.receive_frame()
@@ -75,6 +103,11 @@ async def staff_socket(websocket: WebSocket) -> None:
         pass
     finally:
         watcher.staff.discard(connection)
+        await rt.bus.unsubscribe(personal, to_me)
+        await rt.bus.unsubscribe(routing_actions.SUPERVISORS_TOPIC, alert)
+        if connected:
+            with contextlib.suppress(Exception):
+                await routing_actions.console_disconnected(rt, staff_id=staff.id)
         if pump is not None:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -112,6 +145,20 @@ async def _handle(
         raise PermissionDenied()
     if kind == "ping":
         await connection.send({"type": "pong"})
+        return
+    if kind == "availability":
+        value = await routing_actions.set_availability(
+            rt, staff=staff, availability=str(frame.get("value", ""))
+        )
+        await connection.send({"type": "availability", "value": value})
+        return
+    if kind == "take_next":
+        assignment = await routing_actions.claim_next(rt, staff=staff)
+        if assignment is None:
+            await connection.send({"type": "nothing_to_take"})
+        return
+    if kind == "transfer_targets":
+        await connection.send(await _transfer_targets(connection, staff))
         return
     conversation_id = _conversation_id(frame)
     if kind == "take":
@@ -153,20 +200,114 @@ async def _handle(
             )
     elif kind == "close":
         await actions.close_conversation(rt, staff=staff, conversation_id=conversation_id)
+    elif kind == "transfer":
+        to = frame.get("to")
+        target = frame.get("target_id")
+        if to not in ("staff", "team", "psychologists") or (
+            to != "psychologists" and not isinstance(target, int)
+        ):
+            raise BadFrame()
+        note = frame.get("note", "")
+        if not isinstance(note, str):
+            raise BadFrame()
+        await routing_actions.transfer_conversation(
+            rt,
+            staff=staff,
+            conversation_id=conversation_id,
+            to_staff_id=target if to == "staff" else None,
+            to_team_id=target if to == "team" else None,
+            to_psychologists=to == "psychologists",
+            note=note,
+        )
+
+
+async def _transfer_targets(connection: Connection, staff: StaffIdentity) -> dict[str, Any]:
+    """Colleagues (with their availability and load) and teams one may transfer to."""
+    async with connection.rt.reading() as session:
+        colleagues = await routing_queries.chat_staff(session)
+        teams = await routing_queries.load_teams(session)
+        counts = await routing_queries.active_counts(session)
+        states = {
+            s.staff_id: s
+            for s in [await routing_queries.officer_state(session, c.id) for c in colleagues]
+            if s is not None
+        }
+    default = connection.rt.settings.routing_default_capacity
+    return {
+        "type": "transfer_targets",
+        "staff": [
+            {
+                "id": c.id,
+                "display_name": c.display_name,
+                "role": c.role,
+                "availability": states[c.id].availability if c.id in states else "offline",
+                "active": counts.get(c.id, 0),
+                "capacity": states[c.id].capacity if c.id in states else default,
+            }
+            for c in colleagues
+            if c.id != staff.id
+        ],
+        "teams": [{"id": t.id, "name": t.name, "kind": t.kind} for t in teams.values()],
+    }
 
 
 async def _open(connection: Connection, conversation: Conversation, *, after_seq: int) -> None:
     feed = await connection.follow(conversation.id, with_conversation=True)
-    await connection.send({"type": "opened", "conversation": summary(conversation)})
+    async with connection.rt.reading() as session:
+        transfers = await routing_queries.transfers_of(session, conversation.id)
+    await connection.send(
+        {
+            "type": "opened",
+            "conversation": summary(conversation),
+            # Hand-over notes from colleagues, oldest first.
+            "transfers": [
+                {
+                    "from_role": t.from_role,
+                    "note": t.note,
+                    "at": t.at.isoformat(timespec="seconds") + "Z",
+                }
+                for t in transfers
+            ],
+        }
+    )
     await feed.replay(after_seq)
 
 
-async def _pump(connection: Connection) -> None:
+async def _on_personal(connection: Connection, staff: StaffIdentity, payload: Payload) -> None:
+    """Events about this staff member: a conversation handed to them or taken away."""
+    event = payload.get("type")
+    conversation_id = str(payload.get("conversation_id", ""))
+    if event == "assigned_to_you":
+        try:
+            conversation = await actions.open_for_staff(
+                connection.rt, staff=staff, conversation_id=conversation_id
+            )
+        except DomainError:
+            return  # already moved on (transferred again, closed)
+        if conversation.assigned_staff_id == staff.id:
+            await _open(connection, conversation, after_seq=0)
+    elif event == "released":
+        await connection.unfollow(conversation_id)
+        await connection.send(
+            {
+                "type": "released",
+                "conversation_id": conversation_id,
+                "reason": payload.get("reason"),
+            }
+        )
+    elif event == "availability":
+        await connection.send({"type": "availability", "value": payload.get("value")})
+
+
+async def _pump(connection: Connection, staff: StaffIdentity) -> None:
     with contextlib.suppress(Disconnected):
         while True:
             kind, payload = await connection.inbox.get()
             if kind == "frame":
                 await connection.send(payload)
+                continue
+            if kind == "staff":
+                await _on_personal(connection, staff, payload)
                 continue
             feed = connection.feeds.get(kind)
             if feed is None:

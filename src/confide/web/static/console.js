@@ -6,6 +6,8 @@ const lang = document.documentElement.lang;
 const $ = (id) => document.getElementById(id);
 const chats = new Map(); // conversation_id -> {summary, el, lastSeq, pending, unread, ended, tab}
 let active = null;
+let capacity = null;
+let transferFor = null; // conversation_id the transfer dialog is open for
 
 function setConnection(name) {
   const el = $("connection");
@@ -39,10 +41,16 @@ function renderQueue(items) {
   }
   for (const item of items) {
     const li = document.createElement("li");
-    li.className = "queue-item";
+    li.className = item.alert ? "queue-item alert" : "queue-item";
     li.dataset.conversationId = item.conversation_id;
     const text = document.createElement("span");
     text.textContent = `${describe(item)} · ${format(S["staff.waiting_since"], { minutes: Math.floor(item.waiting_s / 60) })}`;
+    if (item.alert) {
+      const badge = document.createElement("span");
+      badge.className = "tag";
+      badge.textContent = S["staff.alert_badge"];
+      text.append(" ", badge);
+    }
     const take = document.createElement("button");
     take.type = "button";
     take.className = "primary take";
@@ -63,6 +71,12 @@ function ensureChat(summary) {
   el.id = `chat-${summary.conversation_id}`;
   el.dataset.conversationId = summary.conversation_id;
   el.querySelector(".meta").textContent = describe(summary);
+  const transferButton = el.querySelector(".transfer-chat");
+  transferButton.textContent = S["staff.transfer"];
+  transferButton.addEventListener("click", () => {
+    transferFor = summary.conversation_id;
+    socket.send({ type: "transfer_targets" });
+  });
   const closeButton = el.querySelector(".close-chat");
   closeButton.textContent = S["staff.close"];
   closeButton.addEventListener("click", () => {
@@ -183,7 +197,87 @@ function endChat(conversationId) {
   chat.ended = true;
   chat.el.querySelector(".composer").hidden = true;
   chat.el.querySelector(".close-chat").hidden = true;
+  chat.el.querySelector(".transfer-chat").hidden = true;
   updateTab(chat);
+  updateCapacity();
+}
+
+function updateCapacity() {
+  if (capacity === null) return;
+  const open = [...chats.values()].filter((c) => !c.ended).length;
+  $("capacity").textContent = format(S["staff.capacity"], { active: open, capacity });
+}
+
+function showNotes(chat, transfers) {
+  const list = chat.el.querySelector(".handover-notes");
+  list.replaceChildren();
+  for (const t of transfers || []) {
+    if (!t.note) continue;
+    const li = document.createElement("li");
+    li.textContent = format(S["staff.transfer_note_from"], { note: t.note });
+    list.append(li);
+  }
+}
+
+function released(frame) {
+  const chat = chats.get(frame.conversation_id);
+  if (!chat) return;
+  const li = document.createElement("li");
+  li.className = "message system";
+  li.textContent = frame.reason === "transferred" ? S["staff.released_transferred"] : S["staff.released_requeued"];
+  chat.el.querySelector(".messages").append(li);
+  chat.el.classList.add("released");
+  endChat(frame.conversation_id);
+}
+
+function showAlert(frame) {
+  const li = document.createElement("li");
+  const what = `${S[`channel.${frame.channel}`]} · ${frame.departement || S["dept.unknown"]}`;
+  li.textContent = format(S["staff.alert"], { minutes: Math.floor(frame.waiting_s / 60), what });
+  $("alerts").prepend(li);
+  setTimeout(() => li.remove(), 5 * 60 * 1000);
+}
+
+function openTransfer(frame) {
+  const staffSelect = $("transfer-staff");
+  staffSelect.replaceChildren();
+  for (const person of frame.staff) {
+    const option = document.createElement("option");
+    option.value = String(person.id);
+    option.textContent = `${person.display_name} · ${S[`author.${person.role}`] || person.role} · ${S[`availability.${person.availability}`]} · ${person.active}/${person.capacity}`;
+    staffSelect.append(option);
+  }
+  const teamSelect = $("transfer-team");
+  teamSelect.replaceChildren();
+  for (const team of frame.teams) {
+    const option = document.createElement("option");
+    option.value = String(team.id);
+    option.textContent = team.name;
+    teamSelect.append(option);
+  }
+  $("transfer-note").value = "";
+  $("transfer-error").hidden = true;
+  $("transfer-dialog").showModal();
+}
+
+function setupConsoleControls() {
+  const availability = $("availability");
+  availability.addEventListener("change", () => socket.send({ type: "availability", value: availability.value }));
+  $("take-next").addEventListener("click", () => {
+    $("queue-info").textContent = "";
+    socket.send({ type: "take_next" });
+  });
+  $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+  $("transfer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const to = new FormData($("transfer-form")).get("to") || $("transfer-form").querySelector("input[name=to]:checked").value;
+    const frame = { type: "transfer", conversation_id: transferFor, to, note: $("transfer-note").value };
+    if (to === "staff") frame.target_id = Number($("transfer-staff").value);
+    if (to === "team") frame.target_id = Number($("transfer-team").value);
+    if (to !== "psychologists" && !frame.target_id) return;
+    socket.send(frame);
+    $("transfer-dialog").close();
+  });
 }
 
 function onFrame(frame) {
@@ -201,13 +295,41 @@ function onFrame(frame) {
       }
       if (!active && chats.size) select(chats.keys().next().value);
       if (!chats.size) $("no-chat").textContent = S["staff.no_chat"];
+      $("availability").value = frame.availability;
+      $("availability").disabled = false;
+      capacity = frame.capacity;
+      updateCapacity();
+      break;
+    case "availability":
+      $("availability").value = frame.value;
+      break;
+    case "released":
+      released(frame);
+      break;
+    case "alert":
+      showAlert(frame);
+      break;
+    case "transfer_targets":
+      if (transferFor) openTransfer(frame);
+      break;
+    case "nothing_to_take":
+      $("queue-info").textContent = S["staff.nothing_to_take"];
       break;
     case "queue":
       renderQueue(frame.items);
       break;
     case "opened": {
-      ensureChat(frame.conversation);
+      const chat = ensureChat(frame.conversation);
+      if (chat.ended) {
+        // The same conversation came back to this console (transferred back, re-assigned).
+        chat.ended = false;
+        chat.el.classList.remove("released");
+        for (const sel of [".composer", ".close-chat", ".transfer-chat"]) chat.el.querySelector(sel).hidden = false;
+        updateTab(chat);
+      }
+      showNotes(chat, frame.transfers);
       select(frame.conversation.conversation_id);
+      updateCapacity();
       break;
     }
     case "message":
@@ -241,6 +363,8 @@ function onFrame(frame) {
         target.textContent = frame.message;
         target.hidden = false;
         setTimeout(() => { target.hidden = true; }, 6000);
+      } else {
+        $("queue-info").textContent = frame.message;
       }
       for (const button of document.querySelectorAll(".take")) button.disabled = false;
       break;
@@ -251,4 +375,5 @@ function onFrame(frame) {
 }
 
 $("no-chat").textContent = S["staff.no_chat"];
+setupConsoleControls();
 socket.connect();
