@@ -45,3 +45,14 @@ class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
     message = N_("Too many requests, please slow down a little.")
+
+
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached for a moment. Nothing the client sent is lost: it keeps
+    its unacknowledged messages and sends them again (resends are idempotent)."""
+
+    code = "unavailable"
+    status = 503
+    message = N_(
+        "The service is briefly unavailable. Your messages are kept and will be sent again."
+    )

@@ -8,14 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from confide import i18n
-from confide.errors import DomainError, NotAuthenticated
+from confide.errors import DomainError, NotAuthenticated, ServiceUnavailable
 from confide.i18n import N_
 
 log = logging.getLogger(__name__)
+
+#: Errors meaning "the database (or the network to it) is not there right now".
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
 
 
 def request_lang(request: Request) -> str:
@@ -65,6 +69,16 @@ def install(app: FastAPI) -> None:
             f"http_{exc.status_code}",
             messages.get(exc.status_code, N_("Request refused.")),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: DBAPIError) -> Response:
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return _answer(request, 503, ServiceUnavailable.code, ServiceUnavailable.message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

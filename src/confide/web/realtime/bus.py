@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -105,6 +105,10 @@ class RedisBus:
         self._handlers = _LocalHandlers()
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # Publications that failed while Redis was away, oldest first (bounded: past that,
+        # the sockets' catch-up from the database covers what is dropped).
+        self._backlog: deque[tuple[str, Payload]] = deque(maxlen=100_000)
+        self._flusher: asyncio.Task[None] | None = None
         # Keeps the pub/sub connection alive even while no socket is open.
         self._node_channel = f"{self.PREFIX}node:{uuid.uuid4().hex}"
 
@@ -125,6 +129,10 @@ class RedisBus:
             await self._pubsub.subscribe(*topics)
 
     async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -137,12 +145,37 @@ class RedisBus:
                 await self._redis.aclose()
 
     async def publish(self, topic: str, payload: Payload) -> None:
-        assert self._redis is not None
+        if self._backlog:
+            self._backlog.append((topic, payload))
+            return
         try:
-            await self._redis.publish(self.PREFIX + topic, json.dumps(payload))
+            await self._send(topic, payload)
         except (RedisError, OSError):
-            # The message is committed; subscribers catch up from the database on resync.
-            log.warning("redis publish failed on topic %s", topic)
+            # The message is committed, but the other nodes must still hear of it: keep the
+            # publication and send it when Redis is back (a late one is harmless: sockets
+            # drop sequence numbers they already delivered).
+            log.warning("redis publish failed on topic %s; kept for later", topic)
+            self._backlog.append((topic, payload))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush(), name="redis-bus-backlog")
+
+    async def _send(self, topic: str, payload: Payload) -> None:
+        assert self._redis is not None
+        await self._redis.publish(self.PREFIX + topic, json.dumps(payload))
+
+    async def _flush(self) -> None:
+        delay = 0.2
+        while self._backlog:
+            topic, payload = self._backlog[0]
+            try:
+                await self._send(topic, payload)
+            except (RedisError, OSError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._backlog.popleft()
+            delay = 0.2
+        log.info("redis bus backlog sent")
 
     async def subscribe(self, topic: str, handler: Handler) -> None:
         async with self._lock:

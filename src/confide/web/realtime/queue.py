@@ -22,6 +22,8 @@ class QueueWatcher:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        # Every open visitor socket, by conversation: only those still waiting get queue
+        # frames, and a conversation put back in the queue gets them again at once.
         self.visitors: dict[str, Connection] = {}
         self.staff: set[Connection] = set()
         self._dirty = asyncio.Event()
@@ -63,7 +65,7 @@ class QueueWatcher:
         for position, item in enumerate(waiting, start=1):
             connection = self.visitors.get(item.id)
             if connection is not None:
-                connection.post("frame", queue_frame(position, average_wait))
+                connection.post("frame", queue_frame(position, average_wait, alert=item.alerted))
         if self.staff:
             now = self.rt.clock()
             frame: Payload = {
@@ -75,6 +77,7 @@ class QueueWatcher:
                         "role": item.visitor_role,
                         "departement": item.departement,
                         "priority": item.priority,
+                        "alert": item.alerted,
                         "waiting_s": max(0, int((now - item.created_at).total_seconds())),
                     }
                     for item in waiting
@@ -84,6 +87,13 @@ class QueueWatcher:
                 connection.post("frame", frame)
 
 
-def queue_frame(position: int, average_wait: float | None) -> dict[str, Any]:
+def queue_frame(
+    position: int, average_wait: float | None, *, alert: bool = False
+) -> dict[str, Any]:
+    """The visitor's place in the queue and the estimated wait (recent waits × position).
+
+    `alert` is true once nobody answered within both routing delays: the page then shows
+    the emergency numbers (17, 114, 3919) while the visitor keeps waiting.
+    """
     eta = None if average_wait is None else math.ceil(average_wait * position)
-    return {"type": "queue", "position": position, "eta_s": eta}
+    return {"type": "queue", "position": position, "eta_s": eta, "alert": alert}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, WebSocket
@@ -15,19 +16,23 @@ from sqlalchemy import select
 from confide.conversations import actions
 from confide.conversations.errors import TokenInvalid
 from confide.conversations.models import Conversation
-from confide.conversations.schemas import OPEN_STATUSES, Author, AuthorKind, Status
-from confide.errors import DomainError, RateLimited
+from confide.conversations.schemas import Author, AuthorKind, Status
+from confide.errors import DomainError, RateLimited, ServiceUnavailable
 from confide.i18n import pick_lang
 from confide.security.guards import runtime_of, socket_guard
 from confide.security.permissions import Permission
 from confide.staff.models import StaffMember
-from confide.web.realtime.connection import BadFrame, Connection, Disconnected
+from confide.web.errors import INFRASTRUCTURE_ERRORS
+from confide.web.realtime.connection import BadFrame, Connection, Disconnected, Feed
 from confide.web.realtime.queue import QueueWatcher
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 AUTH_TIMEOUT_S = 15
 CLOSE_UNAUTHORISED = 4401
 CLOSE_ERASED = 4410
+#: RFC 6455 "try again later": the client keeps its state and reconnects with backoff.
+CLOSE_TRY_AGAIN = 1013
 
 
 @router.websocket("/ws/visitor", dependencies=[Depends(socket_guard(Permission.VISITOR_CHAT))])
@@ -44,6 +49,12 @@ async def visitor_socket(websocket: WebSocket) -> None:
             if first.get("type") != "auth":
                 raise TokenInvalid()
             conversation = await actions.conversation_for_token(rt, first.get("token", ""))
+        except INFRASTRUCTURE_ERRORS:
+            # Not the visitor's fault: never answer "invalid token" (the page would forget
+            # the conversation); ask to come back instead.
+            await connection.send_error(ServiceUnavailable())
+            await connection.close(CLOSE_TRY_AGAIN)
+            return
         except (DomainError, BadFrame):
             await connection.send_error(TokenInvalid())
             await connection.close(CLOSE_UNAUTHORISED)
@@ -52,10 +63,10 @@ async def visitor_socket(websocket: WebSocket) -> None:
         limiter = websocket.app.state.message_limiter
         feed = await connection.follow(conversation_id, with_conversation=False)
         await connection.send(await _ready_frame(connection, conversation))
+        watcher.visitors[conversation_id] = connection
         if conversation.status == Status.WAITING:
-            watcher.visitors[conversation_id] = connection
             watcher.changed()
-        pump = asyncio.create_task(_pump(connection, conversation_id, watcher))
+        pump = asyncio.create_task(_pump(connection, conversation_id))
         while True:
             try:
                 frame = await connection.receive_frame()
@@ -99,8 +110,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
                     raise BadFrame()
             except DomainError as error:
                 await connection.send_error(error)
+            except INFRASTRUCTURE_ERRORS:
+                log.warning("database unavailable during a visitor frame")
+                await connection.send_error(ServiceUnavailable())
     except Disconnected:
         pass
+    except INFRASTRUCTURE_ERRORS:
+        log.warning("database unavailable while opening a visitor socket")
+        await connection.close(CLOSE_TRY_AGAIN)
     finally:
         if pump is not None:
             pump.cancel()
@@ -135,38 +152,45 @@ async def _ready_frame(connection: Connection, conversation: Conversation) -> di
     }
 
 
-async def _pump(connection: Connection, conversation_id: str, watcher: QueueWatcher) -> None:
+async def _pump(connection: Connection, conversation_id: str) -> None:
     """Deliver bus events and queue updates to the visitor."""
     feed = connection.feeds[conversation_id]
-    with contextlib.suppress(Disconnected):
-        while True:
-            kind, payload = await connection.inbox.get()
-            if kind == "frame":
-                await connection.send(payload)
-                continue
-            event = payload.get("type")
-            if event == "message":
-                await feed.on_message(payload)
-            elif event == "_resync":
-                await feed.resync()
-            elif event == "typing":
-                if payload.get("author") != "visitor":
-                    await connection.send({"type": "typing", "author": payload.get("author")})
-            elif event == "assigned":
-                watcher.visitors.pop(conversation_id, None)
-                await connection.send(
-                    {
-                        "type": "assigned",
-                        "role": payload.get("role"),
-                        "display_name": payload.get("display_name"),
-                    }
-                )
-            elif event == "closed":
-                await connection.send({"type": "closed", "status": str(Status.CLOSED)})
-            elif event == "erased":
-                await connection.send({"type": "erased"})
-                await connection.close(CLOSE_ERASED)
-                return
+    try:
+        await _deliver(connection, feed)
+    except Disconnected:
+        pass
+    except INFRASTRUCTURE_ERRORS:
+        # A catch-up read failed: let the client reconnect and resume from its last seq.
+        log.warning("database unavailable while delivering to a visitor")
+        await connection.close(CLOSE_TRY_AGAIN)
 
 
-__all__ = ["OPEN_STATUSES", "router"]
+async def _deliver(connection: Connection, feed: Feed) -> None:
+    """Bus events and queue updates, to the visitor, until the socket closes."""
+    while True:
+        kind, payload = await connection.inbox.get()
+        if kind == "frame":
+            await connection.send(payload)
+            continue
+        event = payload.get("type")
+        if event == "message":
+            await feed.on_message(payload)
+        elif event == "_resync":
+            await feed.resync()
+        elif event == "typing":
+            if payload.get("author") != "visitor":
+                await connection.send({"type": "typing", "author": payload.get("author")})
+        elif event == "assigned":
+            await connection.send(
+                {
+                    "type": "assigned",
+                    "role": payload.get("role"),
+                    "display_name": payload.get("display_name"),
+                }
+            )
+        elif event == "closed":
+            await connection.send({"type": "closed", "status": str(Status.CLOSED)})
+        elif event == "erased":
+            await connection.send({"type": "erased"})
+            await connection.close(CLOSE_ERASED)
+            return

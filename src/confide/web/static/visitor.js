@@ -236,6 +236,7 @@ function chatError(message) {
 function onFrame(frame) {
   switch (frame.type) {
     case "ready":
+      chatError("");
       for (const advice of document.querySelectorAll(".advice")) advice.hidden = advice.dataset.channel !== frame.channel;
       if (frame.status === "waiting") $("waiting").hidden = false;
       if (frame.assigned) $("waiting").hidden = true;
@@ -277,6 +278,11 @@ function onFrame(frame) {
         wipe();
         showStep("home");
         fieldError("start-error", frame.message);
+      } else if (frame.code === "unavailable") {
+        // The server is briefly without its database: keep every pending message and try
+        // again shortly (resends carry the same client_id, so nothing is stored twice).
+        chatError(frame.message);
+        setTimeout(() => { if (socket) socket.restart(); }, 2000);
       } else {
         chatError(frame.message);
         // A refused message stays in the box: take it back from the pending list.
