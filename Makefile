@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test test-sqlite test-postgres lint format i18n screenshots browser services totp clean
+.PHONY: install run serve test test-sqlite test-postgres lint format i18n screenshots browser services totp bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,13 +37,13 @@ test-postgres: install
 	CONFIDE_TEST_BACKEND=postgres $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format src tests scripts
-	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts bench
+	$(BIN)/ruff check --fix src tests scripts bench
 
 # Refresh docs/screenshots (phone and desktop) from the browser tests.
 screenshots: install browser
@@ -61,6 +61,10 @@ browser:
 services:
 	@bash scripts/ensure_services.sh
 
+
+# Benchmark of the realtime path against a raw websockets relay (figures in bench/RESULTS.md).
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var build .mypy_cache .ruff_cache
