@@ -9,6 +9,7 @@ With CI=true an unreachable service fails the run; elsewhere the run is skipped 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -101,7 +102,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
     # Every test connects from 127.0.0.1: the per-network limit on new conversations is lifted
     # here and tested on a server of its own (tests/conversations/test_routes.py).
-    common = {"data_dir": data_dir, "conversations_per_hour_per_network": 100_000}
+    common = {
+        "data_dir": data_dir,
+        "conversations_per_hour_per_network": 100_000,
+        # Prosecutor keys made by the tests use minimal Argon2id parameters (fast).
+        "prosecutor_kdf_fast": True,
+    }
     if BACKEND == "postgres":
         url = request.getfixturevalue("postgres_url")
         return Settings(**common, database_url=url, redis_url=REDIS_URL)
@@ -148,6 +154,8 @@ def server_env(settings: Settings) -> dict[str, str]:
     env["CONFIDE_CONVERSATIONS_PER_HOUR_PER_NETWORK"] = str(
         settings.conversations_per_hour_per_network
     )
+    if settings.trusted_proxies:
+        env["CONFIDE_TRUSTED_PROXIES"] = json.dumps(settings.trusted_proxies)
     return env
 
 
@@ -229,6 +237,22 @@ async def make_staff(rt: Runtime, role: str, name: str | None = None) -> Persona
         rt, role=role, username=username, password=password, totp_secret=secret
     )
     return Persona(member.id, username, password, secret, role)
+
+
+#: Passphrase of every prosecution office key the tests create.
+PROSECUTOR_PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+async def prosecutor_key(rt: Runtime) -> int:
+    """A fresh prosecution office key (through the real action, fast KDF): conversations
+    started after it are sealed to it. The live server reads the key at each start."""
+    from confide.disclosure import actions as disclosure_actions
+
+    key = await disclosure_actions.create_prosecutor_key(
+        rt, passphrase=PROSECUTOR_PASSPHRASE, rotate=True
+    )
+    return key.id
 
 
 @pytest.fixture

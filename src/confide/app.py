@@ -10,8 +10,11 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from confide import migrations
+from confide.audit import routes as audit_routes
 from confide.conversations import routes as conversation_routes
 from confide.db import Database
+from confide.disclosure import routes as disclosure_routes
+from confide.disclosure.jobs import PurgeJob
 from confide.routing import routes as routing_routes
 from confide.routing.jobs import RoutingJobs
 from confide.runtime import Runtime
@@ -60,9 +63,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             jobs = RoutingJobs(rt) if settings.routing_jobs else None
             if jobs is not None:
                 await jobs.start()
+            purge = PurgeJob(rt) if settings.purge_jobs else None
+            if purge is not None:
+                await purge.start()
             try:
                 yield
             finally:
+                if purge is not None:
+                    await purge.stop()
                 if jobs is not None:
                     await jobs.stop()
                 await watcher.stop()
@@ -85,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversation_routes.router)
     app.include_router(staff_routes.router)
     app.include_router(routing_routes.router)
+    app.include_router(disclosure_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(visitor_socket.router)
     app.include_router(staff_socket.router)
     app.mount("/static", StaticFiles(directory=TEMPLATES_DIR.parent / "static"), name="static")

@@ -20,6 +20,8 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 teams_app = typer.Typer(help="Teams and the départements they cover.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+keys_app = typer.Typer(help="The prosecution office's keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 
@@ -332,6 +334,89 @@ def audit_verify() -> None:
         return
     typer.echo(f"Audit log BROKEN at entry {report.first_broken_id}: {report.reason}.", err=True)
     raise typer.Exit(1)
+
+
+PassphraseFile = Annotated[
+    typer.FileText | None,
+    typer.Option(help="Read the passphrase from this file (first line) instead of asking."),
+]
+
+
+def _passphrase(passphrase_file: typer.FileText | None) -> str:
+    """The prosecutor's passphrase: typed twice without echo, or the first line of a file."""
+    if passphrase_file is not None:
+        return passphrase_file.readline().rstrip("\r\n")
+    value: str = typer.prompt(
+        "Passphrase of the prosecution office (12 characters or more)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+    return value
+
+
+def _create_key(passphrase_file: typer.FileText | None, *, rotate: bool) -> None:
+    from confide.disclosure import actions
+    from confide.errors import DomainError
+
+    passphrase = _passphrase(passphrase_file)
+
+    async def main(settings: Settings) -> int:
+        rt = await _runtime(settings)
+        try:
+            key = await actions.create_prosecutor_key(rt, passphrase=passphrase, rotate=rotate)
+        finally:
+            await rt.db.dispose()
+        return key.id
+
+    try:
+        key_id = _run(main)
+    except DomainError as error:
+        typer.echo(error.message, err=True)  # message ids are the English texts
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Prosecution office key {key_id} created; new conversations are sealed to it. "
+        "Keep the passphrase safe: it is stored nowhere, and without it the sealed data "
+        "cannot be opened."
+    )
+
+
+@keys_app.command("init-prosecutor")
+def keys_init_prosecutor(passphrase_file: PassphraseFile = None) -> None:
+    """Create the prosecution office's key pair; its private key is kept under a passphrase."""
+    _create_key(passphrase_file, rotate=False)
+
+
+@keys_app.command("rotate-prosecutor")
+def keys_rotate_prosecutor(passphrase_file: PassphraseFile = None) -> None:
+    """New key pair for new conversations; old keys stay (under their own passphrase) so
+    older sealed data can still be opened."""
+    _create_key(passphrase_file, rotate=True)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+) -> None:
+    """Delete what is past its retention period (conversations, sealed connection data)."""
+    from confide.db import utcnow
+    from confide.disclosure import actions
+
+    async def main(settings: Settings) -> actions.PurgeReport:
+        rt = await _runtime(settings)
+        try:
+            return await actions.purge(rt, now=utcnow(), dry_run=dry_run)
+        finally:
+            await rt.db.dispose()
+
+    report = _run(main)
+    verb = "Would delete" if dry_run else "Deleted"
+    typer.echo(
+        f"{verb}: {report.conversations} conversation(s), "
+        f"{report.sealed_metadata} sealed connection record(s), "
+        f"{report.revealed_metadata} expired disclosure(s)."
+    )
 
 
 def main() -> None:

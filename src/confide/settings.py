@@ -49,7 +49,20 @@ class Settings(BaseSettings):
     routing_tick_s: float = 1.0
     routing_lease_s: int = 10
     routing_jobs: bool = True
+    # Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is
+    # believed; from anyone else the header is ignored (it could be forged).
     trusted_proxies: list[str] = Field(default_factory=list)
+
+    # Disclosure (issue 6). Opened connection metadata stays readable this long after approval.
+    disclosure_reveal_hours: int = 24
+    # Tests only: minimal Argon2id parameters when protecting a new prosecutor key.
+    prosecutor_kdf_fast: bool = False
+    # Retention: ended conversations are deleted after `conversation_retention_days`; sealed
+    # connection metadata after `sealed_metadata_retention_days` unless a request is pending.
+    conversation_retention_days: int = 365
+    sealed_metadata_retention_days: int = 30
+    purge_interval_s: int = 3600
+    purge_jobs: bool = True
 
     @property
     def resolved_database_url(self) -> str:

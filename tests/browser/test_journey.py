@@ -25,6 +25,7 @@ from tests.browser.pages import (
     new_context,
     open_start_step,
     origin,
+    page_strings,
     shoot,
     staff_chat,
     staff_chat_bodies,
@@ -314,6 +315,45 @@ async def test_screenshots_of_every_step(
         await close_from_console(officer, conversation_id, strings)
         await expect(visitor.locator("#ended")).to_be_visible()
         await shoot(visitor, "visitor-ended", size)
+    finally:
+        await visitor_context.close()
+        await officer_context.close()
+
+
+async def test_officer_sees_the_shared_identity_only_on_request_and_can_ask_to_lift_anonymity(
+    chromium: Browser, live_server: LiveServer, officer_paris: Persona
+) -> None:
+    visitor_context = await new_context(chromium, PHONE)
+    officer_context = await new_context(chromium, DESKTOP)
+    try:
+        visitor = await visitor_context.new_page()
+        officer = await officer_context.new_page()
+        conversation_id, _ = await start_conversation(visitor, live_server)
+        await staff_login(officer, live_server, officer_paris)
+        await take_conversation(officer, conversation_id)
+        chat = staff_chat(officer, conversation_id)
+        staff_strings = await page_strings(officer)
+        link = chat.locator("a.disclosure-link")
+        await expect(link).to_have_attribute(
+            "href", re.compile(rf"^/staff/conversations/{conversation_id}/disclosure")
+        )
+
+        await visitor.locator("#identity-tools summary").click()
+        await visitor.locator("#identity-name").fill("Camille")
+        await visitor.locator("#identity-send").click()
+        identity = chat.locator(".identity")
+        await expect(identity.locator(".identity-note")).to_have_text(
+            staff_strings["staff.identity_shared"]
+        )
+        await expect(identity.locator(".identity-name")).to_have_count(0)
+        await identity.locator("button.identity-show").click()
+        await expect(identity.locator(".identity-name")).to_have_text("Camille")
+
+        await visitor.locator("#identity-withdraw").click()
+        await expect(identity.locator(".identity-note")).to_have_text(
+            staff_strings["staff.identity_withdrawn"]
+        )
+        await expect(identity.locator(".identity-name")).to_have_count(0)
     finally:
         await visitor_context.close()
         await officer_context.close()

@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from confide.conversations.models import Conversation
+from confide.disclosure import queries as disclosure_queries
 from confide.runtime import Runtime
 from confide.settings import Settings
 from tests.browser.pages import (
@@ -277,6 +278,9 @@ async def test_every_visitor_step_has_no_axe_violation(
     await expect(page.locator("#step-chat")).to_be_visible()
     await expect(page.locator("#queue-position")).not_to_be_empty()
     await check("waiting")
+    await page.locator("#identity-tools summary").click()
+    await expect(page.locator("#identity-name")).to_be_visible()
+    await check("identity-form")
     await page.locator("#erase").click()
     await check("erase-dialog")
     await page.locator("#erase-confirm").click()
@@ -394,4 +398,35 @@ async def test_neutral_title_and_icon(chromium: Browser, neutral_server: LiveSer
     icon = await page.request.get(f"{neutral_server.url}/favicon.ico")
     assert b"#9aa3ad" in await icon.body()
     assert not re.search(r"police|confide|violence", await page.title(), re.I)
+    await context.close()
+
+
+async def test_voluntary_identity_is_sent_on_request_cleared_from_the_page_and_withdrawable(
+    chromium: Browser, live_server: LiveServer, rt: Runtime
+) -> None:
+    context = await new_context(chromium, PHONE)
+    page = await context.new_page()
+    conversation_id, strings = await start_conversation(page, live_server)
+    tools = page.locator("#identity-tools")
+    await expect(page.locator("#identity-name")).to_be_hidden()  # collapsed until asked for
+    await tools.locator("summary").click()
+    for field in ("name", "phone", "email", "address"):
+        await expect(page.locator(f"#identity-{field}")).to_have_attribute("autocomplete", "off")
+    await page.locator("#identity-send").click()
+    await expect(page.locator("#identity-status")).to_have_text(strings["identity.empty"])
+    await page.locator("#identity-name").fill("Camille")
+    await page.locator("#identity-phone").fill("0612345678")
+    await page.locator("#identity-send").click()
+    await expect(page.locator("#identity-status")).to_have_text(strings["identity.saved"])
+    await expect(page.locator("#identity-name")).to_have_value("")
+
+    async def stored() -> bool:
+        async with rt.reading() as session:
+            return await disclosure_queries.has_identity(session, conversation_id)
+
+    await eventually(stored, "the identity to be stored")
+    await page.locator("#identity-withdraw").click()
+    await expect(page.locator("#identity-status")).to_have_text(strings["identity.withdrawn"])
+    assert not await stored()
+    assert "Camille" not in json.dumps(await stored_state(page))
     await context.close()

@@ -66,3 +66,46 @@ async def test_too_many_new_conversations_from_one_network_are_refused(
         "code": "rate_limited",
         "message": "Too many requests, please slow down a little.",
     }
+
+
+@pytest.fixture(scope="module")
+def proxied_server(migrated: Settings, data_dir: Path) -> Iterator[LiveServer]:
+    settings = migrated.model_copy(
+        update={"conversations_per_hour_per_network": 2, "trusted_proxies": ["127.0.0.1"]}
+    )
+    server = start_server(settings, data_dir / "server-proxied.log")
+    yield server
+    server.stop()
+
+
+async def test_behind_a_trusted_proxy_the_limit_applies_per_forwarded_address(
+    proxied_server: LiveServer,
+) -> None:
+    body = {"channel": "domestic", "role": "victim", "postcode": "75011"}
+
+    async def start(address: str) -> int:
+        async with httpx.AsyncClient(base_url=proxied_server.url) as client:
+            response = await client.post(
+                "/api/conversations", json=body, headers={"X-Forwarded-For": address}
+            )
+        return response.status_code
+
+    assert [await start("198.51.100.1") for _ in range(3)] == [201, 201, 429]
+    assert await start("198.51.100.2") == 201
+    assert "198.51.100" not in proxied_server.log()
+
+
+async def test_without_a_trusted_proxy_a_forged_header_does_not_escape_the_limit(
+    strict_server: LiveServer,
+) -> None:
+    body = {"channel": "domestic", "role": "victim", "postcode": "75011"}
+    async with httpx.AsyncClient(base_url=strict_server.url) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/conversations", json=body, headers={"X-Forwarded-For": f"192.0.2.{i}"}
+                )
+            ).status_code
+            for i in range(5)
+        ]
+    assert statuses[-1] == 429

@@ -510,3 +510,30 @@ def test_empty_passphrase_refused() -> None:
 
 def test_wrong_passphrase_is_a_crypto_error() -> None:
     assert issubclass(WrongPassphrase, CryptoError)
+
+
+# ---- derived keys -----------------------------------------------------------------------------
+
+
+def test_derived_keys_depend_on_master_purpose_and_context() -> None:
+    master = crypto.random_key()
+    key = crypto.derive_key(master, "identity", "conv-1")
+    assert len(key) == 32
+    assert key == crypto.derive_key(master, "identity", "conv-1")
+    others = {
+        crypto.derive_key(master, "identity", "conv-2"),
+        crypto.derive_key(master, "revealed", "conv-1"),
+        crypto.derive_key(crypto.random_key(), "identity", "conv-1"),
+    }
+    assert key not in others
+    assert len(others) == 3
+    assert crypto.decrypt(key, crypto.encrypt(key, b"x")) == b"x"
+
+
+def test_derive_key_refuses_bad_master_keys_and_purposes() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        crypto.derive_key(b"short", "identity")
+    with pytest.raises(ValueError, match="purpose"):
+        crypto.derive_key(crypto.random_key(), "")
+    with pytest.raises(ValueError, match="purpose"):
+        crypto.derive_key(crypto.random_key(), "x" * 17)

@@ -34,6 +34,14 @@ class AuditAction(StrEnum):
     TEAMS_IMPORTED = "team.imported"
     STAFF_AVAILABILITY = "staff.availability"
     STAFF_ROUTING_CHANGED = "staff.routing_changed"
+    # Disclosure (issue 6): never the metadata itself, only who did what and when.
+    DISCLOSURE_KEY_CREATED = "disclosure.key_created"
+    DISCLOSURE_REQUESTED = "disclosure.requested"
+    DISCLOSURE_APPROVED = "disclosure.approved"
+    DISCLOSURE_REFUSED = "disclosure.refused"
+    DISCLOSURE_VIEWED = "disclosure.viewed"
+    IDENTITY_VIEWED = "identity.viewed"
+    RETENTION_PURGED = "retention.purged"
 
 
 def entry_hash(event: AuditEvent) -> str:

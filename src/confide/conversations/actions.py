@@ -36,6 +36,8 @@ from confide.conversations.schemas import (
     SystemEvent,
     VisitorRole,
 )
+from confide.disclosure.actions import seal_connection
+from confide.disclosure.schemas import ConnectionInfo
 from confide.errors import PermissionDenied
 from confide.i18n import N_
 from confide.routing import postcodes
@@ -59,12 +61,20 @@ def staff_topic(staff_id: int) -> str:
 
 
 async def start_conversation(
-    rt: Runtime, *, channel: str, visitor_role: str, postcode: str, lang: str
+    rt: Runtime,
+    *,
+    channel: str,
+    visitor_role: str,
+    postcode: str,
+    lang: str,
+    connection: ConnectionInfo | None = None,
 ) -> tuple[Conversation, str]:
     """Open a waiting conversation for an anonymous visitor; returns it and the visitor's token.
 
     Public (no account). Only the token's digest is stored. Any well-formed postal code is
-    accepted, real or not: an unknown one goes to the national queue.
+    accepted, real or not: an unknown one goes to the national queue. `connection` (address,
+    port, browser) is sealed to the prosecution office in the same transaction, never kept
+    in clear; without a prosecution office key nothing is kept and the visitor is not failed.
     """
     try:
         channel_value, role_value = Channel(channel), VisitorRole(visitor_role)
@@ -92,6 +102,9 @@ async def start_conversation(
             waiting_since=tx.now,
         )
         tx.session.add(conversation)
+        if connection is not None:
+            await tx.session.flush()
+            await seal_connection(tx, conversation_id=conversation.id, connection=connection)
         tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
     return conversation, token
 

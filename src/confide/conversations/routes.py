@@ -9,15 +9,26 @@ from starlette.responses import Response
 
 from confide.conversations import actions
 from confide.conversations.schemas import LeaveConversation, StartConversation, StartedConversation
+from confide.disclosure.schemas import ConnectionInfo
 from confide.errors import RateLimited
 from confide.security.guards import public, runtime_of
+from confide.security.network import client_address
 
 router = APIRouter(prefix="/api/conversations")
 
 
+def _client(request: Request) -> tuple[str, int | None]:
+    peer = (request.client.host, request.client.port) if request.client else None
+    return client_address(
+        peer,
+        request.headers.getlist("x-forwarded-for"),
+        runtime_of(request).settings.trusted_proxies,
+    )
+
+
 def _network_key(request: Request) -> str:
     """A digest of the client network, for rate limiting in memory only (never stored)."""
-    host = request.client.host if request.client else ""
+    host, _port = _client(request)
     pepper = runtime_of(request).secrets.token_pepper
     return hashlib.blake2b(host.encode(), key=pepper[:32], digest_size=16).hexdigest()
 
@@ -31,12 +42,16 @@ async def start(payload: StartConversation, request: Request) -> StartedConversa
     rt = runtime_of(request)
     if not request.app.state.start_limiter.allow(_network_key(request)):
         raise RateLimited()
+    ip, port = _client(request)
     conversation, token = await actions.start_conversation(
         rt,
         channel=payload.channel,
         visitor_role=payload.role,
         postcode=payload.postcode,
         lang=payload.lang,
+        connection=ConnectionInfo(
+            ip=ip, port=port, user_agent=request.headers.get("user-agent", "")
+        ),
     )
     return StartedConversation(conversation_id=conversation.id, token=token)
 

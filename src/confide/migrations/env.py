@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import confide.audit.models
 import confide.conversations.models
+import confide.disclosure.models
 import confide.routing.models
 import confide.staff.models  # noqa: F401  (register the tables)
 from confide.db import Base

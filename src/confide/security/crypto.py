@@ -34,6 +34,7 @@ __all__ = [
     "WrongPassphrase",
     "ciphertext_version",
     "decrypt",
+    "derive_key",
     "encrypt",
     "equals",
     "hash_password",
@@ -268,6 +269,24 @@ def decrypt(key: bytes, ciphertext: bytes) -> bytes:
         return bytes(nacl.secret.SecretBox(key).decrypt(body))
     except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
         raise CryptoError("ciphertext could not be authenticated") from exc
+
+
+def derive_key(master_key: bytes, purpose: str, context: str = "") -> bytes:
+    """A 32-byte key for one purpose (and optionally one object) derived from the master key.
+
+    BLAKE2b keyed by the master key, personalised by ``purpose``: keys for different uses
+    (identity fields, opened metadata…) or different conversations never coincide, and
+    knowing one derived key tells nothing about the master key or the others.
+    """
+    _check_key(master_key)
+    if not purpose or len(purpose.encode()) > 16:
+        raise ValueError("purpose must be 1..16 bytes")
+    return hashlib.blake2b(
+        context.encode("utf-8"),
+        key=master_key,
+        person=purpose.encode().ljust(16, b"\0"),
+        digest_size=KEY_SIZE,
+    ).digest()
 
 
 def wrap_key(wrapping_key: bytes, key: bytes, *, version: int = 1) -> bytes:

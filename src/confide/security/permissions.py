@@ -32,6 +32,14 @@ class Permission(StrEnum):
     TEAMS_MANAGE = "admin:teams:manage"
     STAFF_MANAGE = "admin:staff:manage"
     AUDIT_VIEW = "admin:audit:view"
+    # Disclosure (issue 6): an officer asks to lift a visitor's anonymity; a prosecutor
+    # decides, and to decide may read the conversations that have a request (audited).
+    DISCLOSURE_REQUEST = "staff:disclosure:request"
+    DISCLOSURE_DECIDE = "prosecutor:disclosure:decide"
+    CONVERSATION_READ_REQUESTED = "prosecutor:conversation:read_requested"
+    # See opened connection data: the action lets only the requester and the deciding
+    # prosecutor through, and only until it expires.
+    DISCLOSURE_VIEW = "staff:disclosure:view"
 
 
 _CHAT = {
@@ -45,18 +53,28 @@ _CHAT = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_CHAT),
+    Role.OFFICER: frozenset(_CHAT | {Permission.DISCLOSURE_REQUEST, Permission.DISCLOSURE_VIEW}),
+    # Psychologists listen; lifting anonymity is a police decision.
     Role.PSYCHOLOGIST: frozenset(_CHAT),
     Role.SUPERVISOR: frozenset(
         _CHAT
         | {
+            Permission.DISCLOSURE_REQUEST,
+            Permission.DISCLOSURE_VIEW,
             Permission.CONVERSATION_READ_ALL,
             Permission.AUDIT_VIEW,
             Permission.ALERTS_VIEW,
             Permission.SCHEDULE_EDIT,
         }
     ),
-    Role.PROSECUTOR: frozenset({Permission.STAFF_CONSOLE}),
+    Role.PROSECUTOR: frozenset(
+        {
+            Permission.STAFF_CONSOLE,
+            Permission.DISCLOSURE_DECIDE,
+            Permission.DISCLOSURE_VIEW,
+            Permission.CONVERSATION_READ_REQUESTED,
+        }
+    ),
     # Admins manage accounts; they do not read conversations.
     Role.ADMIN: frozenset(
         {

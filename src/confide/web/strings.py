@@ -85,6 +85,19 @@ CLIENT_STRINGS: dict[str, str] = {
     "staff.transfer_note_from": N_("Note from a colleague: {note}"),
     "staff.alert": N_("Nobody has answered for {minutes} min: {what}."),
     "staff.alert_badge": N_("unanswered"),
+    # Voluntary identity (issue 6).
+    "identity.saved": N_(
+        "Sent. Only the officer in charge of this conversation can read it. You can withdraw it."
+    ),
+    "identity.withdrawn": N_("Withdrawn. The officer can no longer read it."),
+    "identity.empty": N_("Fill in at least one field, or simply close this section."),
+    "staff.identity_shared": N_("The person shared who they are."),
+    "staff.identity_show": N_("Show (recorded in the audit log)"),
+    "staff.identity_withdrawn": N_("The person withdrew what they had shared."),
+    "staff.identity_name": N_("Name"),
+    "staff.identity_phone": N_("Phone"),
+    "staff.identity_email": N_("Email"),
+    "staff.identity_address": N_("Address"),
 }
 
 

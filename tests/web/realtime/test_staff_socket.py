@@ -134,6 +134,7 @@ async def test_every_staff_frame_type_declares_a_permission() -> None:
         "transfer",
         "transfer_targets",
         "availability",
+        "identity_view",
     }
 
 

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, WebSocket
 from confide.conversations import actions, queries
 from confide.conversations.models import Conversation
 from confide.conversations.schemas import Author, AuthorKind
+from confide.disclosure import actions as disclosure_actions
+from confide.disclosure import queries as disclosure_queries
 from confide.errors import DomainError, PermissionDenied, RateLimited
 from confide.i18n import pick_lang
 from confide.routing import actions as routing_actions
@@ -39,6 +41,7 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "transfer": Permission.CONVERSATION_TRANSFER,
     "transfer_targets": Permission.CONVERSATION_TRANSFER,
     "availability": Permission.AVAILABILITY_SET,
+    "identity_view": Permission.CONVERSATION_CHAT,
     "ping": Permission.STAFF_CONSOLE,
 }
 
@@ -200,6 +203,13 @@ async def _handle(
             )
     elif kind == "close":
         await actions.close_conversation(rt, staff=staff, conversation_id=conversation_id)
+    elif kind == "identity_view":
+        fields = await disclosure_actions.view_identity(
+            rt, staff=staff, conversation_id=conversation_id
+        )
+        await connection.send(
+            {"type": "identity", "conversation_id": conversation_id, "fields": fields}
+        )
     elif kind == "transfer":
         to = frame.get("to")
         target = frame.get("target_id")
@@ -255,10 +265,13 @@ async def _open(connection: Connection, conversation: Conversation, *, after_seq
     feed = await connection.follow(conversation.id, with_conversation=True)
     async with connection.rt.reading() as session:
         transfers = await routing_queries.transfers_of(session, conversation.id)
+        has_identity = await disclosure_queries.has_identity(session, conversation.id)
     await connection.send(
         {
             "type": "opened",
             "conversation": summary(conversation),
+            # Whether the visitor shared who they are; reading it is a separate, audited step.
+            "has_identity": has_identity,
             # Hand-over notes from colleagues, oldest first.
             "transfers": [
                 {
@@ -324,3 +337,11 @@ async def _pump(connection: Connection, staff: StaffIdentity) -> None:
                     )
             elif event in ("closed", "erased", "assigned"):
                 await connection.send({**payload, "conversation_id": kind})
+            elif event == disclosure_actions.IDENTITY_TOPIC_EVENT:
+                await connection.send(
+                    {
+                        "type": "identity_changed",
+                        "conversation_id": kind,
+                        "present": bool(payload.get("present")),
+                    }
+                )

@@ -17,6 +17,7 @@ from confide.conversations import actions
 from confide.conversations.errors import TokenInvalid
 from confide.conversations.models import Conversation
 from confide.conversations.schemas import Author, AuthorKind, Status
+from confide.disclosure import actions as disclosure_actions
 from confide.errors import DomainError, RateLimited, ServiceUnavailable
 from confide.i18n import pick_lang
 from confide.security.guards import runtime_of, socket_guard
@@ -104,6 +105,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
                         await connection.send({"type": "erased"})
                         await connection.close(CLOSE_ERASED)
                         return
+                elif kind == "identity":
+                    await disclosure_actions.give_identity(
+                        rt, conversation_id=conversation_id, fields=frame.get("fields")
+                    )
+                    await connection.send({"type": "identity_saved"})
+                elif kind == "identity_withdraw":
+                    await disclosure_actions.withdraw_identity(rt, conversation_id=conversation_id)
+                    await connection.send({"type": "identity_withdrawn"})
                 elif kind == "ping":
                     await connection.send({"type": "pong"})
                 else:

@@ -71,6 +71,8 @@ function ensureChat(summary) {
   el.id = `chat-${summary.conversation_id}`;
   el.dataset.conversationId = summary.conversation_id;
   el.querySelector(".meta").textContent = describe(summary);
+  const disclosure = el.querySelector(".disclosure-link");
+  if (disclosure) disclosure.href = `/staff/conversations/${summary.conversation_id}/disclosure?lang=${lang}`;
   const transferButton = el.querySelector(".transfer-chat");
   transferButton.textContent = S["staff.transfer"];
   transferButton.addEventListener("click", () => {
@@ -219,6 +221,35 @@ function showNotes(chat, transfers) {
   }
 }
 
+function setIdentity(chat, present) {
+  const section = chat.el.querySelector(".identity");
+  section.hidden = false;
+  section.querySelector(".identity-fields").replaceChildren();
+  section.querySelector(".identity-note").textContent = present ? S["staff.identity_shared"] : S["staff.identity_withdrawn"];
+  const button = section.querySelector(".identity-show");
+  button.hidden = !present;
+  button.textContent = S["staff.identity_show"];
+  button.onclick = () => socket.send({ type: "identity_view", conversation_id: chat.summary.conversation_id });
+}
+
+function showIdentity(frame) {
+  const chat = chats.get(frame.conversation_id);
+  if (!chat) return;
+  if (!frame.fields) { setIdentity(chat, false); return; }
+  const list = chat.el.querySelector(".identity-fields");
+  list.replaceChildren();
+  for (const name of ["name", "phone", "email", "address"]) {
+    if (!frame.fields[name]) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = S[`staff.identity_${name}`];
+    const dd = document.createElement("dd");
+    dd.className = `identity-${name}`;
+    dd.textContent = frame.fields[name];
+    list.append(dt, dd);
+  }
+  chat.el.querySelector(".identity-show").hidden = true;
+}
+
 function released(frame) {
   const chat = chats.get(frame.conversation_id);
   if (!chat) return;
@@ -328,12 +359,21 @@ function onFrame(frame) {
         updateTab(chat);
       }
       showNotes(chat, frame.transfers);
+      if (frame.has_identity) setIdentity(chat, true);
       select(frame.conversation.conversation_id);
       updateCapacity();
       break;
     }
     case "message":
       onMessage(frame);
+      break;
+    case "identity_changed": {
+      const chat = chats.get(frame.conversation_id);
+      if (chat) setIdentity(chat, frame.present);
+      break;
+    }
+    case "identity":
+      showIdentity(frame);
       break;
     case "ack": {
       const chat = chats.get(frame.conversation_id);

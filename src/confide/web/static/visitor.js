@@ -218,6 +218,7 @@ function setWaiting(position, etaS, alert) {
 
 function ended() {
   const wasOpen = !$("composer").hidden;
+  $("identity-tools").hidden = true;
   $("ended").hidden = false;
   $("composer").hidden = true;
   $("counter").hidden = true;
@@ -269,6 +270,16 @@ function onFrame(frame) {
       break;
     case "closed":
       ended();
+      break;
+    case "identity_saved":
+      // Nothing stays on the page: someone looking at the device later sees no name.
+      $("identity-form").reset();
+      $("identity-status").textContent = S["identity.saved"];
+      $("identity-withdraw").hidden = false;
+      break;
+    case "identity_withdrawn":
+      $("identity-status").textContent = S["identity.withdrawn"];
+      $("identity-withdraw").hidden = true;
       break;
     case "erased":
       finishErase();
@@ -362,6 +373,25 @@ $("composer").addEventListener("submit", (event) => {
   $("body").value = "";
   updateCounter();
   socket.send({ type: "send", client_id: item.client_id, body });
+});
+
+// ---- voluntary identity (optional, sent only when the visitor asks) ----------------------
+$("identity-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const data = new FormData($("identity-form"));
+  const fields = {};
+  for (const name of ["name", "phone", "email", "address"]) fields[name] = String(data.get(name) || "").trim();
+  if (!Object.values(fields).some(Boolean)) {
+    $("identity-status").textContent = S["identity.empty"];
+    return;
+  }
+  lastSentItem = null; // an error now is about this form, not about a message
+  if (socket && socket.send({ type: "identity", fields })) $("identity-status").textContent = S["delivery.sending"];
+  else $("identity-status").textContent = S["error.network"];
+});
+$("identity-withdraw").addEventListener("click", () => {
+  lastSentItem = null;
+  if (socket) socket.send({ type: "identity_withdraw" });
 });
 
 // ---- optional alerts (off unless the visitor turns them on) --------------------------
