@@ -3,6 +3,7 @@ whose publications are sent only after commit (clients never hear of a rolled-ba
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class Runtime:
     db: Database
     bus: Bus
     clock: Callable[[], datetime] = utcnow
+    #: This process among the nodes: what it records (open consoles) is tied to it, so that
+    #: what a dead node left behind can be told apart and expired.
+    node_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -14,7 +14,7 @@ from confide.conversations.schemas import Status
 from confide.db import utcnow
 from confide.routing import actions
 from confide.routing.jobs import LEASE_NAME
-from confide.routing.models import JobLease, OfficerState, Team
+from confide.routing.models import ConsolePresence, JobLease, OfficerState, Team
 from confide.runtime import Runtime
 from confide.staff.schemas import StaffIdentity
 from tests.conftest import Persona
@@ -36,6 +36,7 @@ async def clear_routing(rt: Runtime) -> None:
         )
         await tx.session.execute(delete(Team))
         await tx.session.execute(update(OfficerState).values(availability="offline", connections=0))
+        await tx.session.execute(delete(ConsolePresence))
 
 
 @pytest.fixture

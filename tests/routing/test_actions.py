@@ -237,6 +237,54 @@ async def test_officer_leaving_hands_chats_back_to_the_head_of_the_queue_after_g
     assert (await conversation(crt, chat)).assigned_staff_id == staying.id
 
 
+async def test_consoles_of_a_dead_node_expire_and_their_chats_return(
+    crt: Runtime, clock: Clock, make_team: MakeTeam
+) -> None:
+    stranded, rescuer = await officer(crt, "stranded"), await officer(crt, "rescuer")
+    await make_team("Paris", departements="75", members=[stranded, rescuer])
+    node_a = dataclasses.replace(crt, node_id="node-a")  # the node that will die
+    await on_duty(node_a, stranded)
+    chat = await start(crt, "75011")
+    await actions.tick(crt)
+    assert (await conversation(crt, chat)).assigned_staff_id == stranded.id
+    last_beat = clock.now
+    await actions.presence_heartbeat(node_a, now=last_beat)
+    # Node A dies: its socket never says goodbye, its heartbeats stop. While it is only late,
+    # nothing moves.
+    timeout = actions.presence_timeout(crt).total_seconds()
+    assert (await actions.tick(crt, at(last_beat, timeout - 1))).requeued == []
+    # Past the timeout its consoles are taken off the count; the grace period runs from the
+    # last heartbeat, then the conversation goes back to the head of the queue.
+    grace = crt.settings.routing_grace_s
+    report = await actions.tick(crt, at(last_beat, max(timeout, grace) + 1))
+    assert report.requeued == [chat]
+    await on_duty(crt, rescuer)
+    await actions.tick(crt, at(last_beat, max(timeout, grace) + 2))
+    assert (await conversation(crt, chat)).assigned_staff_id == rescuer.id
+
+
+async def test_a_live_node_keeps_its_consoles(
+    crt: Runtime, clock: Clock, make_team: MakeTeam
+) -> None:
+    present = await officer(crt, "present")
+    await make_team("Paris", departements="75", members=[present])
+    await on_duty(crt, present)
+    chat = await start(crt, "75011")
+    await actions.tick(crt)
+    start_at = clock.now
+    for minute in range(1, 6):
+        now = at(start_at, 60 * minute)
+        await actions.presence_heartbeat(crt, now=now)
+        assert (await actions.tick(crt, now)).requeued == []
+    assert (await conversation(crt, chat)).assigned_staff_id == present.id
+    # A normal close on this node still starts the grace period.
+    await actions.console_disconnected(crt, staff_id=present.id)
+    closed = clock.now
+    assert (await actions.tick(crt, at(closed, crt.settings.routing_grace_s + 1))).requeued == [
+        chat
+    ]
+
+
 async def test_end_of_shift_returns_chats_after_grace_and_stops_new_ones(
     crt: Runtime, clock: Clock, make_team: MakeTeam
 ) -> None:

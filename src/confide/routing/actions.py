@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from confide.audit.actions import AuditAction, record
 from confide.conversations.actions import (
@@ -43,6 +43,7 @@ from confide.routing.errors import (
     TransferInvalid,
 )
 from confide.routing.models import (
+    ConsolePresence,
     ConversationTransfer,
     JobLease,
     OfficerState,
@@ -213,6 +214,9 @@ async def tick(rt: Runtime, now: datetime | None = None) -> TickReport:
     conversations of departed officers to the queue, alert supervisors of conversations
     nobody answered, then run an assignment pass."""
     now = now or rt.clock()
+    # The node running the tick is alive: its consoles are vouched for before others expire.
+    await presence_heartbeat(rt, now=now)
+    await expire_presence(rt, now=now)
     requeued = await requeue_departed(rt, now=now)
     alerted = await alert_unanswered(rt, now=now)
     assigned = await assign_waiting(rt, now=now)
@@ -490,22 +494,69 @@ async def set_availability(rt: Runtime, *, staff: StaffIdentity, availability: s
 
 
 async def console_connected(rt: Runtime, *, staff_id: int) -> OfficerState:
-    """A console socket opened (any node): the officer is present again, grace period over."""
+    """A console socket opened on this node: the officer is present again, grace period over."""
     async with rt.transaction() as tx:
         state = await locked_state(tx, staff_id, rt.settings.routing_default_capacity)
         state.connections = max(0, state.connections) + 1
         state.disconnected_at = None
+        presence = await tx.session.get(ConsolePresence, (rt.node_id, staff_id))
+        if presence is None:
+            presence = ConsolePresence(node_id=rt.node_id, staff_id=staff_id, connections=0)
+            tx.session.add(presence)
+        presence.connections += 1
+        presence.seen_at = tx.now
         tx.publish_on_commit(QUEUE_TOPIC, {"type": "queue_changed"})
     return state
 
 
 async def console_disconnected(rt: Runtime, *, staff_id: int) -> None:
-    """A console socket closed; when it was the last one the grace period starts."""
+    """A console socket closed on this node; when it was the last one the grace period starts."""
     async with rt.transaction() as tx:
         state = await locked_state(tx, staff_id, rt.settings.routing_default_capacity)
+        presence = await tx.session.get(ConsolePresence, (rt.node_id, staff_id))
+        if presence is None:
+            return  # already expired (this node was taken for dead): nothing left to count
+        presence.connections -= 1
+        if presence.connections <= 0:
+            await tx.session.delete(presence)
         state.connections = max(0, state.connections - 1)
         if state.connections == 0:
             state.disconnected_at = tx.now
+
+
+def presence_timeout(rt: Runtime) -> timedelta:
+    """How long a node may stay silent before its consoles count as closed."""
+    return timedelta(seconds=3 * rt.settings.routing_lease_s)
+
+
+async def presence_heartbeat(rt: Runtime, *, now: datetime) -> None:
+    """This node still holds its consoles (every node calls it, a few times per timeout)."""
+    async with rt.transaction() as tx:
+        await tx.session.execute(
+            update(ConsolePresence).where(ConsolePresence.node_id == rt.node_id).values(seen_at=now)
+        )
+
+
+async def expire_presence(rt: Runtime, *, now: datetime) -> list[int]:
+    """Take the consoles of silent (dead) nodes off the count; returns the staff concerned.
+
+    Their grace period starts from the last heartbeat, so after a node crash an officer whose
+    console did not reconnect elsewhere has their conversations put back in the queue.
+    """
+    limit = now - presence_timeout(rt)
+    touched: list[int] = []
+    async with rt.transaction() as tx:
+        stale = list(
+            await tx.session.scalars(select(ConsolePresence).where(ConsolePresence.seen_at < limit))
+        )
+        for presence in stale:
+            state = await locked_state(tx, presence.staff_id, rt.settings.routing_default_capacity)
+            state.connections = max(0, state.connections - presence.connections)
+            if state.connections == 0:
+                state.disconnected_at = presence.seen_at
+            touched.append(presence.staff_id)
+            await tx.session.delete(presence)
+    return touched
 
 
 async def logged_out(rt: Runtime, *, staff_id: int) -> None:

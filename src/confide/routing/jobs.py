@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 
 from confide.conversations.actions import QUEUE_TOPIC
 from confide.routing import actions
@@ -27,12 +26,13 @@ LEASE_NAME = "routing"
 class RoutingJobs:
     def __init__(self, rt: Runtime, node_id: str | None = None) -> None:
         self.rt = rt
-        self.node_id = node_id or uuid.uuid4().hex
+        self.node_id = node_id or rt.node_id
         self.holder = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lease_checked = -1e9
         self._ticked = -1e9
+        self._beat = -1e9
 
     async def start(self) -> None:
         await self.rt.bus.subscribe(QUEUE_TOPIC, self._on_hint)
@@ -67,6 +67,10 @@ class RoutingJobs:
     async def _step(self) -> None:
         settings = self.rt.settings
         clock = time.monotonic()
+        # Every node, leader or not, vouches for the consoles it holds.
+        if clock - self._beat >= settings.routing_lease_s / 2:
+            self._beat = clock
+            await actions.presence_heartbeat(self.rt, now=self.rt.clock())
         # Holders renew well before expiry; others try again once per tick, not on every hint.
         every = settings.routing_lease_s / 3 if self.holder else settings.routing_tick_s
         if clock - self._lease_checked >= every:

@@ -67,6 +67,24 @@ class OfficerState(Base):
     disconnected_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ConsolePresence(Base):
+    """Open console sockets of a staff member on one node, refreshed by that node's heartbeat.
+
+    `OfficerState.connections` counts consoles on all nodes; when a node dies without closing
+    its sockets, its rows stop being refreshed, and the routing job takes them off the count
+    (the grace period then starts as for any disconnection).
+    """
+
+    __tablename__ = "console_presence"
+
+    node_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="CASCADE"), primary_key=True
+    )
+    connections: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ShiftSlot(Base):
     """One weekly working slot (UTC). A staff member with no slot is not held to a schedule."""
 
