@@ -24,6 +24,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "babel.messages.frontend",
+            "-q",
             "extract",
             "-F",
             "babel.cfg",

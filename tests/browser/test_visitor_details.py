@@ -91,3 +91,24 @@ async def test_nothing_about_the_conversation_in_the_url(
         assert token not in url
         assert "75011" not in url
     await context.close()
+
+
+async def test_after_the_end_the_visitor_can_start_again_with_a_clean_slate(
+    chromium: Browser, live_server: LiveServer, officer_paris: Persona
+) -> None:
+    context = await new_context(chromium, PHONE)
+    page = await context.new_page()
+    conversation_id, _ = await start_conversation(page, live_server)
+    officer, _ = await staff_socket(live_server, await staff_login(live_server, officer_paris))
+    await officer.send({"type": "take", "conversation_id": conversation_id})
+    await officer.expect("opened")
+    await officer.send({"type": "close", "conversation_id": conversation_id})
+    await expect(page.locator("#ended")).to_be_visible()
+    await expect(page.locator("#ended")).to_be_focused()
+    await expect(page.locator("#notify")).to_be_hidden()
+    await expect(page.locator("aside.emergency")).to_be_visible()
+    await page.locator("#new-conversation").click()
+    await expect(page.locator("#step-home")).to_be_visible()
+    assert await page.evaluate("() => sessionStorage.length") == 0
+    await officer.close()
+    await context.close()

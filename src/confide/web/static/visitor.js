@@ -219,6 +219,7 @@ function setWaiting(position, etaS, alert) {
 function ended() {
   const wasOpen = !$("composer").hidden;
   $("identity-tools").hidden = true;
+  $("notify").closest("label").hidden = true;
   $("ended").hidden = false;
   $("composer").hidden = true;
   $("counter").hidden = true;
@@ -424,6 +425,16 @@ document.addEventListener("visibilitychange", () => {
 });
 $("notify").addEventListener("change", () => {
   if (!$("notify").checked) document.title = baseTitle;
+});
+
+// ---- after the end --------------------------------------------------------------------
+// The closed conversation stays on the server (for the officer's follow-up); this device
+// forgets it and the visitor starts again from the choice of chat.
+$("new-conversation").addEventListener("click", () => {
+  if (socket) socket.stop();
+  socket = null;
+  wipe();
+  location.replace(`/?lang=${lang}`);
 });
 
 // ---- erase -------------------------------------------------------------------
