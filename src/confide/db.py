@@ -50,7 +50,8 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
 
@@ -59,6 +60,9 @@ class Database:
         """A session inside one transaction, committed on success and rolled back on error."""
         if self.is_sqlite and write:
             async with self._write_lock, self.sessionmaker() as session, session.begin():
+                # BEGIN IMMEDIATE: the write lock is taken before the first read, so another
+                # process (a CLI command, a test) cannot slip a write between our read and ours.
+                await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
         else:
             async with self.sessionmaker() as session, session.begin():
@@ -68,10 +72,21 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+WRITE_OPTION = "confide_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module would only BEGIN before the first INSERT/UPDATE, leaving the reads of
+    # a transaction outside it (lost updates across processes). We emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
