@@ -19,7 +19,7 @@ from confide.routing import routes as routing_routes
 from confide.routing.jobs import RoutingJobs
 from confide.runtime import Runtime
 from confide.security.headers import SecurityHeadersMiddleware
-from confide.security.ratelimit import RateLimiter
+from confide.security.ratelimit import make_limiter
 from confide.settings import Settings, load_secrets
 from confide.staff import routes as staff_routes
 from confide.web import errors, pages
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await jobs.stop()
                 await watcher.stop()
                 await bus.stop()
+                await app.state.start_limiter.close()
+                await app.state.message_limiter.close()
         finally:
             await db.dispose()
 
@@ -85,8 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.start_limiter = RateLimiter(settings.conversations_per_hour_per_network, 3600)
-    app.state.message_limiter = RateLimiter(settings.messages_per_10s, 10)
+    # With Redis (several nodes) the limits are counted once for all nodes.
+    app.state.start_limiter = make_limiter(
+        "start", settings.conversations_per_hour_per_network, 3600, settings.redis_url
+    )
+    app.state.message_limiter = make_limiter(
+        "messages", settings.messages_per_10s, 10, settings.redis_url
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     errors.install(app)
     app.include_router(pages.router)

@@ -45,7 +45,12 @@ async def test_malformed_json_is_a_clear_error(live_server: LiveServer) -> None:
 
 @pytest.fixture(scope="module")
 def strict_server(migrated: Settings, data_dir: Path) -> Iterator[LiveServer]:
-    settings = migrated.model_copy(update={"conversations_per_hour_per_network": 3})
+    # Its own Redis database: with Redis the count is shared by every node, and the other test
+    # servers (whose limit is lifted) come from the same address.
+    redis_url = migrated.redis_url.rsplit("/", 1)[0] + "/1" if migrated.redis_url else None
+    settings = migrated.model_copy(
+        update={"conversations_per_hour_per_network": 3, "redis_url": redis_url}
+    )
     server = start_server(settings, data_dir / "server-strict.log")
     yield server
     server.stop()

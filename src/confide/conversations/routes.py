@@ -40,7 +40,7 @@ def _network_key(request: Request) -> str:
 )
 async def start(payload: StartConversation, request: Request) -> StartedConversation:
     rt = runtime_of(request)
-    if not request.app.state.start_limiter.allow(_network_key(request)):
+    if not await request.app.state.start_limiter.allow(_network_key(request)):
         raise RateLimited()
     ip, port = _client(request)
     conversation, token = await actions.start_conversation(

@@ -73,7 +73,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 frame = await connection.receive_frame()
                 kind = frame["type"]
                 if kind == "send":
-                    if not limiter.allow(conversation_id):
+                    if not await limiter.allow(conversation_id):
                         raise RateLimited()
                     sent = await actions.send_message(
                         rt,
