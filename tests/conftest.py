@@ -116,7 +116,7 @@ def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture(scope="session")
 def migrated(settings: Settings) -> Settings:
-    migrations.upgrade(settings.resolved_database_url)
+    migrations.upgrade(settings.resolved_database_url, secrets_file=settings.resolved_secrets_file)
     return settings
 
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 import websockets
-from sqlalchemy import select
 
-from confide.conversations.models import Message
+from confide.conversations import queries
 from confide.runtime import Runtime
 from confide.settings import Settings
 from tests.clients import (
@@ -38,12 +37,8 @@ pytestmark = pytest.mark.skipif(
 
 async def stored_bodies(rt: Runtime, conversation_id: str, author: str) -> list[str]:
     async with rt.reading() as session:
-        rows = await session.scalars(
-            select(Message.body)
-            .where(Message.conversation_id == conversation_id, Message.author_kind == author)
-            .order_by(Message.seq)
-        )
-        return list(rows)
+        messages = await queries.messages_after(session, rt.keyring, conversation_id, 0)
+    return [m.body for m in messages if m.author == author]
 
 
 async def received(ws: FrameSocket, author: str, count: int, timeout: float = 15) -> list[str]:

@@ -20,7 +20,10 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 teams_app = typer.Typer(help="Teams and the départements they cover.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
-keys_app = typer.Typer(help="The prosecution office's keys.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Keys: the prosecution office's key pair and the server's master key.",
+    no_args_is_help=True,
+)
 app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
@@ -166,7 +169,7 @@ def migrate() -> None:
     """Create or upgrade the database tables to the current version."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrations.upgrade(settings.resolved_database_url)
+    migrations.upgrade(settings.resolved_database_url, secrets_file=settings.resolved_secrets_file)
     typer.echo(f"Database migrated to {migrations.head_revision()}.")
 
 
@@ -391,6 +394,76 @@ def keys_rotate_prosecutor(passphrase_file: PassphraseFile = None) -> None:
     """New key pair for new conversations; old keys stay (under their own passphrase) so
     older sealed data can still be opened."""
     _create_key(passphrase_file, rotate=True)
+
+
+@keys_app.command("rotate-master")
+def keys_rotate_master(
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Add no new master key: only re-wrap what is still under an older one "
+            "(after an interruption, or once every node has been restarted).",
+        ),
+    ] = False,
+    add_only: Annotated[
+        bool,
+        typer.Option(
+            "--add-only",
+            help="Only add the new version to the secrets file (nodes with their own copy of "
+            "the file: copy it to each, restart them, then run again with --resume).",
+        ),
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Conversations per transaction.")] = 500,
+) -> None:
+    """New master key: adds a version to the secrets file, then re-wraps every conversation's
+    key (and re-encrypts disclosure texts) under it, in small transactions, while the service
+    runs. Older versions are kept in the file: running nodes pick the new one up by themselves;
+    restart them all, then run again with --resume."""
+    from confide.conversations import actions as conversation_actions
+    from confide.disclosure import actions as disclosure_actions
+    from confide.settings import add_master_key
+
+    settings = Settings()
+    _require_migrated(settings)
+    path = settings.resolved_secrets_file
+    if not path.exists():
+        typer.echo(f"No secrets file at {path}: nothing to rotate.", err=True)
+        raise typer.Exit(1)
+    if not resume:
+        secrets = add_master_key(path)
+        typer.echo(f"Master key version {secrets.master_version} added to {path}.")
+        if add_only:
+            typer.echo(
+                "Copy this file to every node, restart them, then run "
+                "`confide keys rotate-master --resume`."
+            )
+            return
+
+    async def main(settings: Settings) -> tuple[conversation_actions.RewrapReport, int]:
+        rt = await _runtime(settings)
+        try:
+            report = await conversation_actions.rewrap_conversation_keys(rt, batch_size=batch_size)
+            texts = await disclosure_actions.reencrypt_texts(rt)
+        finally:
+            await rt.db.dispose()
+        return report, texts
+
+    report, texts = _run(main)
+    typer.echo(
+        f"Re-wrapped {report.rewrapped} conversation key(s) and re-encrypted {texts} "
+        "disclosure request(s) under the current master key."
+    )
+    if report.remaining:
+        typer.echo(
+            f"{report.remaining} conversation(s) were started meanwhile under an older master "
+            "key: restart every node, then run `confide keys rotate-master --resume`."
+        )
+    else:
+        typer.echo(
+            "Restart every node so that new conversations use the new key. Older versions stay "
+            "in the secrets file (a backup made before the rotation still needs them)."
+        )
 
 
 @app.command()

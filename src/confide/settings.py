@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,31 +76,99 @@ class Settings(BaseSettings):
 
 @dataclass(frozen=True)
 class Secrets:
-    """Server secrets, generated once into a file only its owner can read."""
+    """Server secrets, generated once into a file only its owner can read.
+
+    ``master_keys`` maps a version (1..255, the version byte of every key wrapped by it) to a
+    32-byte master key; ``master_version`` is the one that wraps new keys. Older versions stay
+    so that what they wrapped can still be opened until ``confide keys rotate-master`` has
+    re-wrapped it.
+    """
 
     token_pepper: bytes
-    master_key: bytes
+    master_keys: Mapping[int, bytes]
+    master_version: int = 1
+    #: The file they were read from (re-read when a version it did not have shows up).
+    path: Path | None = None
+
+    @property
+    def master_key(self) -> bytes:
+        """The current master key."""
+        return self.master_keys[self.master_version]
 
 
-def load_secrets(path: Path) -> Secrets:
-    """Read the secrets file, creating it (mode 0600) with fresh random secrets on first run."""
-    from confide.security import crypto
-
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        content = {
-            "token_pepper": crypto.random_key().hex(),
-            "master_key": crypto.random_key().hex(),
-        }
+def _write_private(path: Path, content: dict[str, object], *, exclusive: bool) -> bool:
+    """Write JSON readable by the owner only. ``exclusive``: only if the file does not exist
+    (False when another process made it first); otherwise replace it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if exclusive:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            pass  # another process created it first: read theirs
-        else:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(content, handle)
+            return False
+        with os.fdopen(fd, "w") as handle:
+            json.dump(content, handle)
+        return True
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(content, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return True
+
+
+def load_secrets(path: Path) -> Secrets:
+    """Read the secrets file, creating it (mode 0600) with fresh random secrets on first run.
+
+    Two formats: ``{token_pepper, master_key}`` (a single master key, version 1: what a first
+    run writes) and, once a master key was rotated, ``{token_pepper, master_keys: {"1": hex,
+    "2": hex…}, master_version: 2}``.
+    """
+    from confide.security import crypto
+
+    if not path.exists():
+        _write_private(
+            path,
+            {
+                "token_pepper": crypto.random_key().hex(),
+                "master_key": crypto.random_key().hex(),
+            },
+            exclusive=True,
+        )  # False: another process created it first, read theirs
     data = json.loads(path.read_text())
+    if "master_keys" in data:
+        keys = {int(version): bytes.fromhex(key) for version, key in data["master_keys"].items()}
+        version = int(data["master_version"])
+    else:
+        keys, version = {1: bytes.fromhex(data["master_key"])}, 1
+    if version not in keys or not all(1 <= v <= 255 and len(k) == 32 for v, k in keys.items()):
+        raise ValueError(f"{path}: the master keys are malformed")
     return Secrets(
         token_pepper=bytes.fromhex(data["token_pepper"]),
-        master_key=bytes.fromhex(data["master_key"]),
+        master_keys=keys,
+        master_version=version,
+        path=path,
     )
+
+
+def add_master_key(path: Path) -> Secrets:
+    """Add a new random master key to the secrets file and make it the current version (the
+    file is rewritten atomically in the versioned format). Older versions are kept."""
+    from confide.security import crypto
+
+    current = load_secrets(path)
+    version = max(current.master_keys) + 1
+    if version > 255:
+        raise ValueError("no master key version left (255 at most)")
+    keys = {**current.master_keys, version: crypto.random_key()}
+    _write_private(
+        path,
+        {
+            "token_pepper": current.token_pepper.hex(),
+            "master_keys": {str(v): k.hex() for v, k in sorted(keys.items())},
+            "master_version": version,
+        },
+        exclusive=False,
+    )
+    return load_secrets(path)

@@ -200,17 +200,11 @@ async def test_messages_typed_offline_are_sent_once_when_back(
 
 
 async def _bodies(rt: Runtime, conversation_id: str) -> list[str]:
-    from sqlalchemy import select
-
-    from confide.conversations.models import Message
+    from confide.conversations import queries
 
     async with rt.reading() as session:
-        rows = await session.scalars(
-            select(Message.body)
-            .where(Message.conversation_id == conversation_id, Message.author_kind == "visitor")
-            .order_by(Message.seq)
-        )
-        return list(rows)
+        messages = await queries.messages_after(session, rt.keyring, conversation_id, 0)
+    return [m.body for m in messages if m.author == "visitor"]
 
 
 async def test_language_can_be_switched_during_the_chat(

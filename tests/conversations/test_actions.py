@@ -20,7 +20,7 @@ from confide.conversations.errors import (
     PostcodeInvalid,
     TokenInvalid,
 )
-from confide.conversations.models import Conversation, Message
+from confide.conversations.models import Conversation
 from confide.conversations.schemas import Author, AuthorKind, Status
 from confide.errors import PermissionDenied
 from confide.runtime import Runtime
@@ -270,12 +270,7 @@ async def test_erase_unlinks_the_token_and_tells_the_officer(
         await actions.conversation_for_token(rt, token)
     async with rt.reading() as session:
         stored = await session.get(Conversation, conversation.id)
-        last = await session.scalar(
-            select(Message.body)
-            .where(Message.conversation_id == conversation.id)
-            .order_by(Message.seq.desc())
-            .limit(1)
-        )
+        last = (await queries.messages_after(session, rt.keyring, conversation.id, 0))[-1].body
     assert stored is not None
     assert stored.status == Status.ERASED
     assert stored.token_digest is None

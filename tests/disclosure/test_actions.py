@@ -230,7 +230,7 @@ async def test_refused_and_expired_requests_reveal_nothing(
             rt, staff=decider, request_id=refused, passphrase=PROSECUTOR_PASSPHRASE
         )
     async with rt.reading() as session:
-        views = await queries.request_views(session, rt.secrets.master_key, request_id=refused)
+        views = await queries.request_views(session, rt.keyring, request_id=refused)
     assert views[0].refusal == "Pas d'élément de danger."
     assert views[0].status == RequestStatus.REFUSED
 
@@ -290,7 +290,7 @@ async def test_pending_requests_are_listed_most_urgent_first(
     minor = await request_for(rt, officer_paris, "suspected_minor")
     danger = await request_for(rt, officer_paris, "immediate_danger")
     async with rt.reading() as session:
-        pending = await queries.request_views(session, rt.secrets.master_key, pending_only=True)
+        pending = await queries.request_views(session, rt.keyring, pending_only=True)
     ids = [view.id for view in pending]
     assert ids.index(danger) < ids.index(minor)
     assert all(v.status == RequestStatus.PENDING for v in pending)

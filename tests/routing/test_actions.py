@@ -67,7 +67,9 @@ async def conversation(rt: Runtime, conversation_id: str) -> Conversation:
 
 async def system_messages(rt: Runtime, conversation_id: str) -> list[str]:
     async with rt.reading() as session:
-        messages = await conversation_queries.messages_after(session, conversation_id, 0)
+        messages = await conversation_queries.messages_after(
+            session, rt.keyring, conversation_id, 0
+        )
     return [m.body for m in messages if m.author == "system"]
 
 
@@ -381,7 +383,7 @@ async def test_transfer_to_a_colleague_and_to_the_psychologists_keeps_the_histor
         "assigned_psychologist",
     ]
     async with crt.reading() as session:
-        history = await queries.transfers_of(session, chat)
+        history = await queries.transfers_of(session, crt.keyring, chat)
         rows = list(
             await session.scalars(
                 select(ConversationTransfer).where(ConversationTransfer.conversation_id == chat)

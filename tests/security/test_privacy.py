@@ -11,13 +11,17 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from confide.app import create_app
+from confide.conversations import queries as conversation_queries
 from confide.db import Base
 from confide.disclosure import queries as disclosure_queries
 from confide.disclosure.models import ProsecutorKey, SealedMetadata
+from confide.routing import actions as routing_actions
+from confide.routing import queries as routing_queries
 from confide.runtime import Runtime
 from confide.security import crypto
+from confide.staff.schemas import StaffIdentity
 from tests.clients import send_text, staff_login, staff_socket, start_conversation, visitor_socket
-from tests.conftest import PROSECUTOR_PASSPHRASE, LiveServer, Persona
+from tests.conftest import PROSECUTOR_PASSPHRASE, LiveServer, Persona, make_staff
 from tests.security.test_permissions import _walk
 
 IP = re.compile(r"\b127\.0\.0\.1\b|::1\b")
@@ -111,9 +115,10 @@ async def test_full_scenario_leaves_no_ip_identity_or_token_in_clear(
     officer_paris: Persona,
     prosecutor: Persona,
 ) -> None:
-    """A visitor chats and gives their identity, an officer asks to lift anonymity and a
-    prosecutor approves: afterwards neither the database nor the server log holds the IP,
-    the identity or the visitor's token in clear."""
+    """A visitor chats and gives their identity, an officer asks to lift anonymity, a
+    prosecutor approves and the officer hands the conversation over with a note: afterwards
+    neither the database nor the server log holds the IP, the identity, the visitor's token,
+    any message body or the note in clear (encryption at rest)."""
     conversation_id, token = await start_conversation(live_server)
     visitor, _ = await visitor_socket(live_server, token)
     # A TOTP code works once: the officer's socket and pages share one session.
@@ -121,7 +126,19 @@ async def test_full_scenario_leaves_no_ip_identity_or_token_in_clear(
     officer_ws, _ = await staff_socket(live_server, officer_cookies)
     await officer_ws.send({"type": "take", "conversation_id": conversation_id})
     await officer_ws.expect("opened")
-    await send_text(visitor, "bonjour")
+    bodies = ["bonjour, je m'appelle Sasha", "il me frappe depuis des mois"]
+    for body in bodies:
+        await send_text(visitor, body)
+    await officer_ws.send(
+        {
+            "type": "send",
+            "conversation_id": conversation_id,
+            "client_id": str(uuid.uuid4()),
+            "body": "Nous sommes là pour vous aider",
+        }
+    )
+    bodies.append("Nous sommes là pour vous aider")
+    await visitor.expect("message", author="officer")
     identity = {"name": "Dominique Secretname", "phone": "0699887766", "email": "d@example.org"}
     await visitor.send({"type": "identity", "fields": identity})
     await visitor.expect("identity_saved")
@@ -145,10 +162,25 @@ async def test_full_scenario_leaves_no_ip_identity_or_token_in_clear(
     assert "127.0.0.1" in (await officer.get(f"/staff/disclosures/{request_id}")).text
     for client in (officer, decider):
         await client.aclose()
+    colleague = await make_staff(rt, "officer", "colleague")
+    note = "Menaces de mort répétées, rappeler avant 18 h"
+    await routing_actions.transfer_conversation(
+        rt,
+        staff=StaffIdentity(officer_paris.id, "o", "o", "officer", 0, ""),
+        conversation_id=conversation_id,
+        to_staff_id=colleague.id,
+        note=note,
+    )
+    async with rt.reading() as session:
+        notes = await routing_queries.transfers_of(session, rt.keyring, conversation_id)
+        replay = await conversation_queries.messages_after(session, rt.keyring, conversation_id, 0)
+    assert [t.note for t in notes] == [note]
+    assert [m.body for m in replay if m.author != "system"] == bodies
     await visitor.close()
     await officer_ws.close()
 
-    secrets = [*identity.values(), token, PROSECUTOR_PASSPHRASE]
+    # No exception for message bodies or hand-over notes: they are encrypted at rest too.
+    secrets = [*identity.values(), token, PROSECUTOR_PASSPHRASE, *bodies, note]
     for line in live_server.log().splitlines():
         for secret in secrets:
             assert secret not in line, line
@@ -187,6 +219,10 @@ async def test_an_administrator_with_database_access_obtains_no_ip(
     assert sealed is not None
     server_keys = [rt.secrets.master_key, rt.secrets.token_pepper]
     server_keys += [crypto.derive_key(rt.secrets.master_key, p, conversation_id) for p in PURPOSES]
+    async with rt.reading() as session:
+        server_keys.append(
+            await conversation_queries.conversation_key(session, rt.keyring, conversation_id)
+        )
     for key in server_keys:
         with pytest.raises(crypto.CryptoError):
             crypto.open_sealed(key, sealed.ciphertext)

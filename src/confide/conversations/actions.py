@@ -44,6 +44,7 @@ from confide.routing import postcodes
 from confide.routing.capacity import reserve_slot
 from confide.runtime import Runtime, Tx
 from confide.security import crypto
+from confide.security.keyring import encrypt_text
 from confide.security.permissions import Permission
 from confide.staff.schemas import StaffIdentity
 
@@ -85,6 +86,7 @@ async def start_conversation(
     except postcodes.PostcodeInvalid:
         raise PostcodeInvalid() from None
     token = crypto.new_token()
+    _, wrapped_key = rt.keyring.new_data_key()
     async with rt.transaction() as tx:
         conversation = Conversation(
             id=uuid.uuid4().hex,
@@ -100,6 +102,7 @@ async def start_conversation(
             last_seq=0,
             created_at=tx.now,
             waiting_since=tx.now,
+            wrapped_key=wrapped_key,
         )
         tx.session.add(conversation)
         if connection is not None:
@@ -159,7 +162,7 @@ async def send_message(
             # The row lock serialises writers of this conversation, so the check below sees
             # a concurrent resend of the same client_id once it has committed.
             conversation = await _lock(tx, conversation_id)
-            existing = await _by_client_id(tx, conversation_id, client_id)
+            existing = await _by_client_id(tx, conversation, client_id)
             if existing is not None:
                 return Sent(existing, created=False)
             if conversation.status not in OPEN_STATUSES:
@@ -180,9 +183,10 @@ async def send_message(
                     Message.conversation_id == conversation_id, Message.client_id == client_id
                 )
             )
-        if row is None:
-            raise
-        return Sent(queries.message_out(row), created=False)
+            if row is None:
+                raise
+            key = await queries.conversation_key(session, rt.keyring, conversation_id)
+        return Sent(queries.message_out(row, key), created=False)
     return Sent(message, created=True)
 
 
@@ -312,13 +316,13 @@ async def _lock(tx: Tx, conversation_id: str) -> Conversation:
     return conversation
 
 
-async def _by_client_id(tx: Tx, conversation_id: str, client_id: str) -> MessageOut | None:
+async def _by_client_id(tx: Tx, conversation: Conversation, client_id: str) -> MessageOut | None:
     row = await tx.session.scalar(
         select(Message).where(
-            Message.conversation_id == conversation_id, Message.client_id == client_id
+            Message.conversation_id == conversation.id, Message.client_id == client_id
         )
     )
-    return queries.message_out(row) if row else None
+    return queries.message_out(row, queries.data_key(tx.keyring, conversation)) if row else None
 
 
 async def append_system(tx: Tx, conversation: Conversation, event: SystemEvent) -> MessageOut:
@@ -329,8 +333,11 @@ async def append_system(tx: Tx, conversation: Conversation, event: SystemEvent) 
 async def _append(
     tx: Tx, conversation: Conversation, author: Author, body: str, client_id: str | None
 ) -> MessageOut:
-    """Give the message the next sequence number (the conversation row is locked) and queue
-    its publication for after commit."""
+    """Give the message the next sequence number (the conversation row is locked), store its
+    body encrypted with the conversation's data key (cached: one encryption, no query) and
+    queue its publication, with the plaintext (transport only), for after commit."""
+    body = str(body)
+    key = queries.data_key(tx.keyring, conversation)
     conversation.last_seq += 1
     message = Message(
         conversation_id=conversation.id,
@@ -338,11 +345,56 @@ async def _append(
         author_kind=author.kind,
         author_staff_id=author.staff_id,
         client_id=client_id,
-        body=str(body),
+        ciphertext=encrypt_text(key, body),
         created_at=tx.now,
     )
     tx.session.add(message)
     await tx.session.flush()
-    out = queries.message_out(message)
+    out = queries.message_out(message, key, body=body)
     tx.publish_on_commit(conversation_topic(conversation.id), out.frame(with_conversation=True))
     return out
+
+
+@dataclass(frozen=True)
+class RewrapReport:
+    rewrapped: int
+    #: Conversations still under an older master key (wrapped meanwhile by a node that had
+    #: not been restarted yet): run the command again with `--resume`.
+    remaining: int
+
+
+async def rewrap_conversation_keys(rt: Runtime, *, batch_size: int = 500) -> RewrapReport:
+    """Wrap every conversation's data key under the current master key (`confide keys
+    rotate-master`). Data keys do not change, so nothing else is re-encrypted.
+
+    One transaction per batch, so the service keeps running meanwhile; a row is only
+    replaced if it did not change since it was read. Operators only (command line)."""
+    rewrapped, after = 0, ""
+    while True:
+        async with rt.transaction() as tx:
+            rows = (
+                await tx.session.execute(
+                    select(Conversation.id, Conversation.wrapped_key)
+                    .where(Conversation.id > after)
+                    .order_by(Conversation.id)
+                    .limit(batch_size)
+                )
+            ).all()
+            for conversation_id, wrapped in rows:
+                new = tx.keyring.rewrap(bytes(wrapped))
+                if new is None:
+                    continue
+                result = await tx.session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id, Conversation.wrapped_key == wrapped)
+                    .values(wrapped_key=new)
+                )
+                rewrapped += result.rowcount  # type: ignore[attr-defined]
+        if len(rows) < batch_size:
+            break
+        after = rows[-1][0]
+    remaining = 0
+    async with rt.reading() as session:
+        for (wrapped,) in await session.execute(select(Conversation.wrapped_key)):
+            remaining += crypto.ciphertext_version(bytes(wrapped)) != rt.keyring.version
+    return RewrapReport(rewrapped=rewrapped, remaining=remaining)

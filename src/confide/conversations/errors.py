@@ -58,3 +58,12 @@ class ClientIdInvalid(DomainError):
     code = "bad_frame"
     status = 422
     message = N_("The message could not be read. Please try again.")
+
+
+class ConversationUnreadable(DomainError):
+    """The conversation's data key cannot be unwrapped: its master key version is missing
+    from the secrets file, or the stored key was damaged. Nothing of it can be shown."""
+
+    code = "conversation_unreadable"
+    status = 500
+    message = N_("This conversation cannot be read at the moment. Please tell the technical team.")

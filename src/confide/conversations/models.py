@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from confide.db import Base
@@ -38,6 +38,9 @@ class Conversation(Base):
     requeued_at: Mapped[datetime | None] = mapped_column(DateTime)
     alerted_at: Mapped[datetime | None] = mapped_column(DateTime)
     team_id: Mapped[int | None] = mapped_column(Integer)
+    # The conversation's random data key, wrapped by a master key (its first byte is the
+    # master key's version). Bodies, notes and the voluntary identity are encrypted with it.
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_conversations_queue", "status", "priority", "created_at"),)
 
@@ -52,7 +55,9 @@ class Message(Base):
     author_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     # Chosen by the sending client so that a resend after a lost ack stores nothing new.
     client_id: Mapped[str | None] = mapped_column(String(36))
-    body: Mapped[str] = mapped_column(Text)
+    # The body (text, or the event code of a system message) encrypted with the
+    # conversation's data key; read through `queries.message_out`.
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (

@@ -2,26 +2,65 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.conversations.errors import ConversationUnreadable
 from confide.conversations.models import Conversation, Message
 from confide.conversations.schemas import MessageOut, Status
+from confide.security import crypto
+from confide.security.keyring import KeyRing, decrypt_text
 
+log = logging.getLogger(__name__)
 REPLAY_LIMIT = 1000
 
 
-def message_out(message: Message) -> MessageOut:
+def data_key(keyring: KeyRing, conversation: Conversation | bytes) -> bytes:
+    """The conversation's data key (unwrapped once per process, then cached); raises
+    `ConversationUnreadable` when the master key it is wrapped with is missing or wrong."""
+    wrapped = conversation if isinstance(conversation, bytes) else conversation.wrapped_key
+    try:
+        return keyring.data_key(wrapped)
+    except crypto.CryptoError:
+        log.error("the data key of a conversation cannot be unwrapped")
+        raise ConversationUnreadable() from None
+
+
+async def conversation_key(session: AsyncSession, keyring: KeyRing, conversation_id: str) -> bytes:
+    wrapped = await session.scalar(
+        select(Conversation.wrapped_key).where(Conversation.id == conversation_id)
+    )
+    if wrapped is None:
+        raise ConversationUnreadable()
+    return data_key(keyring, bytes(wrapped))
+
+
+def message_out(message: Message, key: bytes, *, body: str | None = None) -> MessageOut:
+    """The message as clients see it: the only place where stored bodies are decrypted.
+
+    ``body``: the plaintext when the caller has it (the message was just written), so that
+    sending costs one encryption and no decryption. A body that does not decrypt (tampered
+    with, damaged) is shown empty and flagged `unreadable`, the rest of the conversation
+    still reads."""
+    unreadable = False
+    if body is None:
+        try:
+            body = decrypt_text(key, message.ciphertext)
+        except crypto.CryptoError:
+            log.error("message %s of a conversation cannot be decrypted", message.seq)
+            body, unreadable = "", True
     return MessageOut(
         conversation_id=message.conversation_id,
         seq=message.seq,
         author=message.author_kind,
-        body=message.body,
+        body=body,
         at=message.created_at,
         client_id=message.client_id,
+        unreadable=unreadable,
     )
 
 
@@ -30,15 +69,20 @@ async def by_token_digest(session: AsyncSession, digest: str) -> Conversation | 
 
 
 async def messages_after(
-    session: AsyncSession, conversation_id: str, after_seq: int, limit: int = REPLAY_LIMIT
+    session: AsyncSession,
+    keyring: KeyRing,
+    conversation_id: str,
+    after_seq: int,
+    limit: int = REPLAY_LIMIT,
 ) -> list[MessageOut]:
+    key = await conversation_key(session, keyring, conversation_id)
     rows = await session.scalars(
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         .order_by(Message.seq)
         .limit(limit)
     )
-    return [message_out(m) for m in rows]
+    return [message_out(m, key) for m in rows]
 
 
 @dataclass(frozen=True)

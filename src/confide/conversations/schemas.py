@@ -102,6 +102,8 @@ class MessageOut:
     body: str
     at: datetime
     client_id: str | None
+    #: The stored body could not be decrypted (damaged or tampered with): shown empty.
+    unreadable: bool = False
 
     def frame(self, *, with_conversation: bool) -> dict[str, Any]:
         frame: dict[str, Any] = {
@@ -114,4 +116,6 @@ class MessageOut:
         }
         if with_conversation:
             frame["conversation_id"] = self.conversation_id
+        if self.unreadable:
+            frame["unreadable"] = True
         return frame

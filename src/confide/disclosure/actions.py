@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 
 from confide.audit.actions import AuditAction, record
+from confide.conversations import queries as conversation_queries
 from confide.conversations.errors import ConversationClosed, ConversationNotFound
 from confide.conversations.models import Conversation
 from confide.conversations.schemas import OPEN_STATUSES, Status
@@ -53,6 +54,7 @@ from confide.disclosure.schemas import (
 from confide.errors import PermissionDenied
 from confide.runtime import Runtime, Tx
 from confide.security import crypto
+from confide.security.keyring import decrypt_text, encrypt_text
 from confide.security.permissions import Permission
 from confide.staff.schemas import StaffIdentity
 
@@ -63,8 +65,10 @@ IDENTITY_TOPIC_EVENT = "identity_changed"
 _warned_no_key = False
 
 
-def _key(rt: Runtime, purpose: str, conversation_id: str) -> bytes:
-    return queries.text_key(rt.secrets.master_key, purpose, conversation_id)
+def _encrypt(rt: Runtime, purpose: str, conversation_id: str, plaintext: bytes) -> bytes:
+    """Disclosure texts: under a key derived from the current master key for this purpose
+    and conversation (the version byte names the master key, for rotation)."""
+    return rt.keyring.encrypt_derived(purpose, conversation_id, plaintext)
 
 
 # --------------------------------------------------------------------------- keys
@@ -186,8 +190,8 @@ async def request_disclosure(
             conversation_id=conversation_id,
             requester_staff_id=staff.id,
             reason=str(reason_value),
-            justification=crypto.encrypt(
-                _key(rt, queries.JUSTIFICATION_KEY, conversation_id), justification.encode()
+            justification=_encrypt(
+                rt, queries.JUSTIFICATION_KEY, conversation_id, justification.encode()
             ),
             status=str(RequestStatus.PENDING),
             created_at=tx.now,
@@ -213,9 +217,7 @@ async def requests_of_conversation(
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise ConversationNotFound()
-        views = await queries.request_views(
-            session, rt.secrets.master_key, conversation_id=conversation_id
-        )
+        views = await queries.request_views(session, rt.keyring, conversation_id=conversation_id)
     if conversation.assigned_staff_id != staff.id and not any(
         v.requester_id == staff.id for v in views
     ):
@@ -230,7 +232,7 @@ async def request_for_decision(
     if not staff.can(Permission.DISCLOSURE_DECIDE):
         raise PermissionDenied()
     async with rt.reading() as session:
-        views = await queries.request_views(session, rt.secrets.master_key, request_id=request_id)
+        views = await queries.request_views(session, rt.keyring, request_id=request_id)
     if not views:
         raise RequestNotFound()
     return views[0]
@@ -286,9 +288,7 @@ async def approve(
         request.status = str(RequestStatus.APPROVED)
         request.decided_at = tx.now
         request.decided_by_staff_id = staff.id
-        request.revealed = crypto.encrypt(
-            _key(rt, queries.REVEALED_KEY, conversation_id), opened.to_json()
-        )
+        request.revealed = _encrypt(rt, queries.REVEALED_KEY, conversation_id, opened.to_json())
         request.reveal_until = tx.now + timedelta(hours=rt.settings.disclosure_reveal_hours)
         await record(
             tx,
@@ -313,8 +313,8 @@ async def refuse(rt: Runtime, *, staff: StaffIdentity, request_id: int, reason: 
         request.status = str(RequestStatus.REFUSED)
         request.decided_at = tx.now
         request.decided_by_staff_id = staff.id
-        request.refusal = crypto.encrypt(
-            _key(rt, queries.REFUSAL_KEY, request.conversation_id), reason.encode()
+        request.refusal = _encrypt(
+            rt, queries.REFUSAL_KEY, request.conversation_id, reason.encode()
         )
         await record(
             tx,
@@ -345,8 +345,8 @@ async def view_revealed(
             return None
         try:
             opened = OpenedMetadata.from_json(
-                crypto.decrypt(
-                    _key(rt, queries.REVEALED_KEY, request.conversation_id), request.revealed
+                rt.keyring.decrypt_derived(
+                    queries.REVEALED_KEY, request.conversation_id, request.revealed
                 )
             )
         except crypto.CryptoError:
@@ -414,15 +414,15 @@ async def give_identity(rt: Runtime, *, conversation_id: str, fields: object) ->
     Allowed while the conversation is open; replaces what was given before. Stored encrypted;
     the staff in charge is told that something was shared (not what)."""
     cleaned = check_identity(fields)
-    ciphertext = crypto.encrypt(
-        _key(rt, queries.IDENTITY_KEY, conversation_id), json.dumps(cleaned).encode()
-    )
     async with rt.transaction() as tx:
         conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             raise ConversationNotFound()
         if conversation.status not in OPEN_STATUSES:
             raise ConversationClosed()
+        ciphertext = encrypt_text(
+            conversation_queries.data_key(tx.keyring, conversation), json.dumps(cleaned)
+        )
         row = await tx.session.get(VoluntaryIdentity, conversation_id)
         if row is None:
             tx.session.add(
@@ -471,7 +471,9 @@ async def view_identity(
             return None
         try:
             fields: dict[str, str] = json.loads(
-                crypto.decrypt(_key(rt, queries.IDENTITY_KEY, conversation_id), row.ciphertext)
+                decrypt_text(
+                    conversation_queries.data_key(tx.keyring, conversation), row.ciphertext
+                )
             )
         except crypto.CryptoError:
             log.error("a voluntary identity cannot be decrypted")
@@ -574,3 +576,44 @@ async def purge(rt: Runtime, *, now: datetime, dry_run: bool = False) -> PurgeRe
             },
         )
     return counts
+
+
+async def reencrypt_texts(rt: Runtime, *, batch_size: int = 200) -> int:
+    """Re-encrypt justifications, refusals and opened metadata under keys derived from the
+    current master key (`confide keys rotate-master`), one transaction per batch; returns how
+    many requests changed. Operators only (command line)."""
+    changed, after = 0, 0
+    columns = (
+        ("justification", queries.JUSTIFICATION_KEY),
+        ("refusal", queries.REFUSAL_KEY),
+        ("revealed", queries.REVEALED_KEY),
+    )
+    while True:
+        async with rt.transaction() as tx:
+            requests = list(
+                await tx.session.scalars(
+                    select(DisclosureRequest)
+                    .where(DisclosureRequest.id > after)
+                    .order_by(DisclosureRequest.id)
+                    .limit(batch_size)
+                    .with_for_update()
+                )
+            )
+            for request in requests:
+                touched = False
+                for column, purpose in columns:
+                    blob: bytes | None = getattr(request, column)
+                    if blob is None:
+                        continue
+                    try:
+                        new = rt.keyring.reencrypt_derived(purpose, request.conversation_id, blob)
+                    except crypto.CryptoError:
+                        log.error("%s of request %s cannot be decrypted", column, request.id)
+                        continue
+                    if new is not None:
+                        setattr(request, column, new)
+                        touched = True
+                changed += touched
+        if len(requests) < batch_size:
+            return changed
+        after = requests[-1].id

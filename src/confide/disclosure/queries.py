@@ -1,4 +1,6 @@
-"""Reads of the disclosure domain. Texts are decrypted with keys derived from the master key."""
+"""Reads of the disclosure domain. Justifications and refusals are decrypted with keys
+derived from the master key of their version (the voluntary identity uses the conversation's
+data key)."""
 
 from __future__ import annotations
 
@@ -14,18 +16,13 @@ from confide.disclosure.models import (
 )
 from confide.disclosure.schemas import REASON_URGENCY, RequestStatus, RequestView
 from confide.security import crypto
+from confide.security.keyring import KeyRing
 from confide.staff.models import StaffMember
 
 JUSTIFICATION_KEY = "justification"
 REFUSAL_KEY = "refusal"
 REVEALED_KEY = "revealed"
 IDENTITY_KEY = "identity"
-
-
-def text_key(master_key: bytes, purpose: str, conversation_id: str) -> bytes:
-    """Key of one kind of text (justification, refusal, revealed metadata, identity) of one
-    conversation, derived from the master key: nothing to store, nothing shared."""
-    return crypto.derive_key(master_key, purpose, conversation_id)
 
 
 async def current_key(session: AsyncSession) -> ProsecutorKey | None:
@@ -52,18 +49,18 @@ async def has_identity(session: AsyncSession, conversation_id: str) -> bool:
     ) is not None
 
 
-def _decrypt_text(master_key: bytes, purpose: str, conversation_id: str, blob: bytes | None) -> str:
+def _decrypt_text(keyring: KeyRing, purpose: str, conversation_id: str, blob: bytes | None) -> str:
     if blob is None:
         return ""
     try:
-        return crypto.decrypt(text_key(master_key, purpose, conversation_id), blob).decode()
-    except crypto.CryptoError:
+        return keyring.decrypt_derived(purpose, conversation_id, blob).decode()
+    except (crypto.CryptoError, UnicodeDecodeError):
         return ""
 
 
 async def request_views(
     session: AsyncSession,
-    master_key: bytes,
+    keyring: KeyRing,
     *,
     conversation_id: str | None = None,
     request_id: int | None = None,
@@ -107,7 +104,7 @@ async def request_views(
             conversation_id=r.conversation_id,
             reason=r.reason,
             justification=_decrypt_text(
-                master_key, JUSTIFICATION_KEY, r.conversation_id, r.justification
+                keyring, JUSTIFICATION_KEY, r.conversation_id, r.justification
             ),
             status=r.status,
             created_at=r.created_at,
@@ -115,7 +112,7 @@ async def request_views(
             requester=requester_name,
             decided_at=r.decided_at,
             decider=decider_name,
-            refusal=_decrypt_text(master_key, REFUSAL_KEY, r.conversation_id, r.refusal) or None,
+            refusal=_decrypt_text(keyring, REFUSAL_KEY, r.conversation_id, r.refusal) or None,
             reveal_until=r.reveal_until,
         )
         for r, requester_name, decider_name in rows

@@ -93,7 +93,7 @@ async def file_request(
 async def prosecutor_page(request: Request, staff: Prosecutor) -> Response:
     rt = runtime_of(request)
     async with rt.reading() as session:
-        views = await queries.request_views(session, rt.secrets.master_key, limit=200)
+        views = await queries.request_views(session, rt.keyring, limit=200)
     return render(
         request,
         "prosecutor.html",
@@ -116,7 +116,9 @@ async def _decision_page(
     view = await actions.request_for_decision(rt, staff=staff, request_id=request_id)
     conversation = await actions.open_requested_conversation(rt, staff=staff, request_id=request_id)
     async with rt.reading() as session:
-        messages = await conversation_queries.messages_after(session, conversation.id, 0)
+        messages = await conversation_queries.messages_after(
+            session, rt.keyring, conversation.id, 0
+        )
     lang = request_lang(request)
     return render(
         request,

@@ -15,11 +15,13 @@ from confide.db import Database
 HERE = Path(__file__).parent
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, secrets_file: Path | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("sqlalchemy.url", database_url)
     config.attributes["database_url"] = database_url
+    # Data migrations that encrypt existing rows (0005) read the master key from here.
+    config.attributes["secrets_file"] = secrets_file
     return config
 
 
@@ -38,5 +40,7 @@ async def revisions(db: Database) -> tuple[str | None, str | None]:
     return at, head_revision()
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, secrets_file: Path | None = None) -> None:
+    """Upgrade to `revision`. `secrets_file`: where the master key is (needed to encrypt rows
+    that existed before encryption at rest)."""
+    command.upgrade(alembic_config(database_url, secrets_file), revision)

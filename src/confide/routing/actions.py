@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from confide.audit.actions import AuditAction, record
+from confide.conversations import queries as conversation_queries
 from confide.conversations.actions import (
     QUEUE_TOPIC,
     append_system,
@@ -54,6 +55,7 @@ from confide.routing.models import (
 )
 from confide.routing.schemas import Availability, TeamKind, TeamMode
 from confide.runtime import Runtime, Tx
+from confide.security.keyring import encrypt_text
 from confide.security.permissions import Permission, has_permission
 from confide.staff.models import StaffMember
 from confide.staff.schemas import StaffIdentity
@@ -416,7 +418,11 @@ async def transfer_conversation(
                 from_staff_id=staff.id,
                 to_staff_id=target.id if target else None,
                 to_team_id=team.id if team else None,
-                note=note,
+                note_ciphertext=(
+                    encrypt_text(conversation_queries.data_key(tx.keyring, conversation), note)
+                    if note
+                    else None
+                ),
                 at=tx.now,
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from confide.db import Base
@@ -112,7 +112,8 @@ class ConversationTransfer(Base):
     from_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     to_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     to_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    # The hand-over note encrypted with the conversation's data key; NULL without a note.
+    note_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(DateTime)
 
 

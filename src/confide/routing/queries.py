@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.conversations import queries as conversation_queries
 from confide.conversations.models import Conversation
 from confide.conversations.schemas import Status
 from confide.routing.models import (
@@ -21,7 +23,11 @@ from confide.routing.models import (
     TeamMember,
 )
 from confide.routing.schemas import Availability, TeamKind, TeamMode
+from confide.security import crypto
+from confide.security.keyring import KeyRing, decrypt_text
 from confide.staff.models import StaffMember
+
+log = logging.getLogger(__name__)
 
 #: Conversations looked at per claim: far more than officers can take in one go.
 QUEUE_WINDOW = 1000
@@ -338,14 +344,37 @@ class TransferRow:
     at: datetime
 
 
-async def transfers_of(session: AsyncSession, conversation_id: str) -> list[TransferRow]:
-    rows = await session.execute(
-        select(ConversationTransfer.note, ConversationTransfer.at, StaffMember.role)
-        .outerjoin(StaffMember, StaffMember.id == ConversationTransfer.from_staff_id)
-        .where(ConversationTransfer.conversation_id == conversation_id)
-        .order_by(ConversationTransfer.id)
+async def transfers_of(
+    session: AsyncSession, keyring: KeyRing, conversation_id: str
+) -> list[TransferRow]:
+    """Hand-overs of a conversation, notes decrypted (a damaged note reads as empty)."""
+    rows = (
+        await session.execute(
+            select(ConversationTransfer.note_ciphertext, ConversationTransfer.at, StaffMember.role)
+            .outerjoin(StaffMember, StaffMember.id == ConversationTransfer.from_staff_id)
+            .where(ConversationTransfer.conversation_id == conversation_id)
+            .order_by(ConversationTransfer.id)
+        )
+    ).all()
+    key = (
+        await conversation_queries.conversation_key(session, keyring, conversation_id)
+        if any(ciphertext is not None for ciphertext, _, _ in rows)
+        else b""
     )
-    return [TransferRow(from_role=role, note=note, at=at) for note, at, role in rows]
+    return [
+        TransferRow(from_role=role, note=_note(key, ciphertext), at=at)
+        for ciphertext, at, role in rows
+    ]
+
+
+def _note(key: bytes, ciphertext: bytes | None) -> str:
+    if ciphertext is None:
+        return ""
+    try:
+        return decrypt_text(key, ciphertext)
+    except crypto.CryptoError:
+        log.error("a hand-over note cannot be decrypted")
+        return ""
 
 
 async def officer_state(session: AsyncSession, staff_id: int) -> OfficerState | None:

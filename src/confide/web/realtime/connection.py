@@ -145,7 +145,9 @@ class Feed:
         assert self.last_seq is not None
         while True:
             async with self.connection.rt.reading() as session:
-                missing = await queries.messages_after(session, self.conversation_id, self.last_seq)
+                missing = await queries.messages_after(
+                    session, self.connection.rt.keyring, self.conversation_id, self.last_seq
+                )
             for message in missing:
                 await self.connection.send(message.frame(with_conversation=self.with_conversation))
                 self.last_seq = message.seq

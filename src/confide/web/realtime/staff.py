@@ -178,7 +178,7 @@ async def _handle(
         )
         await _open(connection, conversation, after_seq=after)
     elif kind == "send":
-        if not limiter.allow(f"staff:{staff.id}"):
+        if not await limiter.allow(f"staff:{staff.id}"):
             raise RateLimited()
         sent = await actions.send_message(
             rt,
@@ -264,7 +264,9 @@ async def _transfer_targets(connection: Connection, staff: StaffIdentity) -> dic
 async def _open(connection: Connection, conversation: Conversation, *, after_seq: int) -> None:
     feed = await connection.follow(conversation.id, with_conversation=True)
     async with connection.rt.reading() as session:
-        transfers = await routing_queries.transfers_of(session, conversation.id)
+        transfers = await routing_queries.transfers_of(
+            session, connection.rt.keyring, conversation.id
+        )
         has_identity = await disclosure_queries.has_identity(session, conversation.id)
     await connection.send(
         {
