@@ -66,6 +66,14 @@ async def test_admin_manages_teams_and_supervisor_edits_schedules(
         team_page = await client.get(f"{team_url}?lang=en")
         assert officer_paris.username in team_page.text
         assert 'value="5"' in team_page.text
+        # Editing: a mistake is shown on the team's page, a good form is saved.
+        fields = {"csrf": csrf, "kind": "police", "channels": ["domestic"], "departements": "75"}
+        bad_edit = await client.post(f"{team_url}?lang=en", data={**fields, "name": "X"})
+        assert bad_edit.status_code == 422
+        assert officer_paris.username in bad_edit.text
+        edited = await client.post(team_url, data={**fields, "name": "Police Paris Centre"})
+        assert edited.status_code == 303
+        assert "Police Paris Centre" in (await client.get(team_url)).text
     officer_cookies = await staff_login(live_server, officer_paris)
     async with httpx.AsyncClient(base_url=live_server.url, cookies=officer_cookies) as client:
         assert (await client.get("/staff/teams")).status_code == 403

@@ -23,6 +23,29 @@ router = APIRouter(prefix="/staff")
 Admin = Annotated[StaffIdentity, Depends(allow(Permission.TEAMS_MANAGE))]
 Scheduler = Annotated[StaffIdentity, Depends(allow(Permission.SCHEDULE_EDIT))]
 Csrf = Annotated[str, Form(max_length=100)]
+
+
+async def _team_form(
+    name: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    mode: Annotated[str, Form(max_length=10)] = "auto",
+    channels: Annotated[list[str] | None, Form()] = None,
+    departements: Annotated[str, Form(max_length=2000)] = "",
+) -> actions.TeamSpec | DomainError:
+    """The team form (create and edit), checked: the spec, or the first mistake to show."""
+    try:
+        return actions.check_team(
+            name=name,
+            kind=kind,
+            channels=" ".join(channels or []),
+            departements=departements,
+            mode=mode,
+        )
+    except DomainError as error:
+        return error
+
+
+TeamForm = Annotated[actions.TeamSpec | DomainError, Depends(_team_form)]
 WEEKDAYS = range(7)
 
 
@@ -63,25 +86,11 @@ async def teams_page(request: Request, staff: Admin) -> Response:
 
 
 @router.post("/teams")
-async def create_team(
-    request: Request,
-    staff: Admin,
-    csrf: Csrf = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    kind: Annotated[str, Form(max_length=40)] = "",
-    mode: Annotated[str, Form(max_length=10)] = "auto",
-    channels: Annotated[list[str] | None, Form()] = None,
-    departements: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+async def create_team(request: Request, staff: Admin, spec: TeamForm, csrf: Csrf = "") -> Response:
     check_csrf(staff, csrf)
     try:
-        spec = actions.check_team(
-            name=name,
-            kind=kind,
-            channels=" ".join(channels or []),
-            departements=departements,
-            mode=mode,
-        )
+        if isinstance(spec, DomainError):
+            raise spec
         team = await actions.save_team(runtime_of(request), actor=staff, spec=spec)
     except DomainError as error:
         return await _teams_page(request, staff, error=error.message, status=422)
@@ -128,25 +137,12 @@ async def team_page(request: Request, staff: Admin, team_id: int) -> Response:
 
 @router.post("/teams/{team_id}")
 async def update_team(
-    request: Request,
-    staff: Admin,
-    team_id: int,
-    csrf: Csrf = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    kind: Annotated[str, Form(max_length=40)] = "",
-    mode: Annotated[str, Form(max_length=10)] = "auto",
-    channels: Annotated[list[str] | None, Form()] = None,
-    departements: Annotated[str, Form(max_length=2000)] = "",
+    request: Request, staff: Admin, team_id: int, spec: TeamForm, csrf: Csrf = ""
 ) -> Response:
     check_csrf(staff, csrf)
     try:
-        spec = actions.check_team(
-            name=name,
-            kind=kind,
-            channels=" ".join(channels or []),
-            departements=departements,
-            mode=mode,
-        )
+        if isinstance(spec, DomainError):
+            raise spec
         await actions.save_team(runtime_of(request), actor=staff, spec=spec, team_id=team_id)
     except (TeamNotFound, StaffNotFound):
         raise
