@@ -51,8 +51,11 @@ def test_migrate_demo_and_totp(fresh: Path) -> None:
     assert first.returncode == 0, first.stderr
     for role in ("officer", "psychologist", "supervisor", "prosecutor", "admin"):
         assert re.search(rf"^\s+{role}\s+\S+\s+\S+$", first.stdout, re.M), first.stdout
+    assert "demo-parquet-passphrase" in first.stdout
     # Idempotent: a second run creates nothing new and still prints the accounts.
     assert confide(fresh, "demo").returncode == 0
+    with sqlite3.connect(fresh / "confide.db") as db:
+        assert db.execute("SELECT count(*) FROM prosecutor_keys").fetchone() == (1,)
     code = confide(fresh, "totp", "officer")
     assert re.fullmatch(r"\d{6}\n", code.stdout)
     assert confide(fresh, "totp", "not-a-demo-account").returncode == 1
@@ -107,7 +110,7 @@ def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
     confide(fresh, "demo")
     ok = confide(fresh, "audit", "verify")
     assert ok.returncode == 0
-    assert "14 entries checked" in ok.stdout  # 5 accounts, 4 teams, 5 memberships
+    assert "15 entries checked" in ok.stdout  # 5 accounts, 4 teams, 5 memberships, 1 key
     with sqlite3.connect(fresh / "confide.db") as db:
         db.execute(
             'UPDATE audit_events SET detail = \'{"role":"admin","staff_id":1}\' WHERE id = 3'

@@ -28,6 +28,9 @@ app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 
+#: Public, like every demo secret: a real office creates its key with `confide keys init-prosecutor`.
+DEMO_PROSECUTOR_PASSPHRASE = "demo-parquet-passphrase"  # noqa: S105  (a demo secret, public)
+
 #: Demo accounts: fixed passwords and TOTP secrets, for a local demonstration only.
 DEMO_STAFF = [
     (
@@ -220,6 +223,8 @@ def demo() -> None:
     """Create the demo staff accounts and teams (idempotent) and print how to log in."""
     from sqlalchemy import select
 
+    from confide.disclosure import actions as disclosure_actions
+    from confide.disclosure.models import ProsecutorKey
     from confide.routing import actions as routing_actions
     from confide.routing.models import Team
     from confide.staff import actions
@@ -257,6 +262,14 @@ def demo() -> None:
                     await routing_actions.set_membership(
                         rt, actor=None, team_id=team_id, staff_id=ids[username], member=True
                     )
+            async with rt.reading() as session:
+                has_key = await session.scalar(select(ProsecutorKey.id).limit(1))
+            if has_key is None:
+                # So that lifting anonymity can be tried end to end; a public passphrase, as
+                # every demo secret.
+                await disclosure_actions.create_prosecutor_key(
+                    rt, passphrase=DEMO_PROSECUTOR_PASSPHRASE, rotate=False
+                )
         finally:
             await rt.db.dispose()
 
@@ -267,6 +280,10 @@ def demo() -> None:
         typer.echo(f"  {role:<13} {username:<13} {password}")
     typer.echo(
         "Current 6-digit code for any of them: confide totp USERNAME  (or: make totp WHO=officer)"
+    )
+    typer.echo(
+        f"Prosecution office key passphrase (demo only): {DEMO_PROSECUTOR_PASSPHRASE}"
+        "  — the prosecutor enters it to approve a request to lift anonymity."
     )
     typer.echo("Demo teams:")
     for name, kind, _channels, departements, members in DEMO_TEAMS:
