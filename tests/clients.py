@@ -139,3 +139,11 @@ async def staff_socket(
     )
     hello = await ws.expect("hello")
     return ws, hello
+
+
+async def officer_takes(server: LiveServer, persona: Persona, conversation_id: str) -> FrameSocket:
+    """`persona` logged in through the form, on the staff socket, holding the conversation."""
+    officer, _ = await staff_socket(server, await staff_login(server, persona))
+    await officer.send({"type": "take", "conversation_id": conversation_id})
+    await officer.expect("opened")
+    return officer

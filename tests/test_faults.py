@@ -22,9 +22,8 @@ from confide.runtime import Runtime
 from confide.settings import Settings
 from tests.clients import (
     FrameSocket,
+    officer_takes,
     send_text,
-    staff_login,
-    staff_socket,
     start_conversation,
     visitor_socket,
 )
@@ -52,9 +51,7 @@ async def paired(
 ) -> tuple[str, str, FrameSocket, FrameSocket]:
     conversation_id, token = await start_conversation(visitor_node)
     visitor, _ = await visitor_socket(visitor_node, token)
-    officer, _ = await staff_socket(staff_node, await staff_login(staff_node, persona))
-    await officer.send({"type": "take", "conversation_id": conversation_id})
-    await officer.expect("opened")
+    officer = await officer_takes(staff_node, persona, conversation_id)
     await visitor.expect("assigned")
     return conversation_id, token, visitor, officer
 

@@ -32,7 +32,7 @@ from tests.browser.pages import (
     submit_postcode,
     visitor_sends,
 )
-from tests.clients import send_text, staff_login, staff_socket
+from tests.clients import officer_takes, send_text
 from tests.conftest import LiveServer, Persona, start_server
 
 pytestmark = pytest.mark.browser
@@ -144,9 +144,7 @@ async def test_new_message_alerts_are_off_unless_turned_on(
     context = await new_context(chromium, PHONE)
     page = await context.new_page()
     conversation_id, _ = await start_conversation(page, live_server)
-    officer, _ = await staff_socket(live_server, await staff_login(live_server, officer_paris))
-    await officer.send({"type": "take", "conversation_id": conversation_id})
-    await officer.expect("opened")
+    officer = await officer_takes(live_server, officer_paris, conversation_id)
     title = await page.title()
     # The visitor switched to another tab.
     await page.evaluate(

@@ -15,7 +15,7 @@ from tests.browser.pages import (
     start_conversation,
     submit_postcode,
 )
-from tests.clients import staff_login, staff_socket
+from tests.clients import officer_takes
 from tests.conftest import LiveServer, Persona
 
 pytestmark = pytest.mark.browser
@@ -66,9 +66,7 @@ async def test_officer_typing_and_messages_are_announced(
     # New messages are read out by screen readers without taking the focus.
     assert await messages.get_attribute("role") == "log"
     assert await messages.get_attribute("aria-live") == "polite"
-    officer, _ = await staff_socket(live_server, await staff_login(live_server, officer_paris))
-    await officer.send({"type": "take", "conversation_id": conversation_id})
-    await officer.expect("opened")
+    officer = await officer_takes(live_server, officer_paris, conversation_id)
     await officer.send({"type": "typing", "conversation_id": conversation_id})
     await expect(page.locator("#typing")).to_have_text(strings["typing.staff"])
     await officer.close()
@@ -99,9 +97,7 @@ async def test_after_the_end_the_visitor_can_start_again_with_a_clean_slate(
     context = await new_context(chromium, PHONE)
     page = await context.new_page()
     conversation_id, _ = await start_conversation(page, live_server)
-    officer, _ = await staff_socket(live_server, await staff_login(live_server, officer_paris))
-    await officer.send({"type": "take", "conversation_id": conversation_id})
-    await officer.expect("opened")
+    officer = await officer_takes(live_server, officer_paris, conversation_id)
     await officer.send({"type": "close", "conversation_id": conversation_id})
     await expect(page.locator("#ended")).to_be_visible()
     await expect(page.locator("#ended")).to_be_focused()
