@@ -110,7 +110,8 @@ def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
     confide(fresh, "demo")
     ok = confide(fresh, "audit", "verify")
     assert ok.returncode == 0
-    assert "15 entries checked" in ok.stdout  # 5 accounts, 4 teams, 5 memberships, 1 key
+    # 5 accounts, 4 teams, 5 memberships, 1 key, 1 referral import
+    assert "16 entries checked" in ok.stdout
     with sqlite3.connect(fresh / "confide.db") as db:
         db.execute(
             'UPDATE audit_events SET detail = \'{"role":"admin","staff_id":1}\' WHERE id = 3'
@@ -132,6 +133,9 @@ def test_demo_seeds_teams_and_teams_import_is_all_or_nothing(fresh: Path) -> Non
     assert confide(fresh, "demo").returncode == 0
     assert confide(fresh, "demo").returncode == 0  # idempotent
     db = sqlite3.connect(fresh / "confide.db")
+    referrals = [name for (name,) in db.execute("SELECT name FROM referral_resources")]
+    assert "3919 Violences Femmes Info" in referrals
+    assert len(referrals) == 10, "imported once: the second demo leaves the directory alone"
     teams = dict(db.execute("SELECT name, kind FROM teams").fetchall())
     assert set(teams.values()) == {"police", "gendarmerie", "national", "psychologists"}
     members = db.execute(

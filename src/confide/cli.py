@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -20,6 +21,10 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 teams_app = typer.Typer(help="Teams and the départements they cover.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+referrals_app = typer.Typer(
+    help="The directory of resources visitors can be referred to.", no_args_is_help=True
+)
+app.add_typer(referrals_app, name="referrals")
 keys_app = typer.Typer(
     help="Keys: the prosecution office's key pair and the server's master key.",
     no_args_is_help=True,
@@ -27,6 +32,10 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
+
+#: Real national lines and clearly labelled fictitious local entries ("[FICTIF]"), imported
+#: by `confide demo` when the directory is empty (a source checkout).
+DEMO_REFERRALS = Path(__file__).resolve().parents[2] / "data" / "referrals-sample.csv"
 
 #: Public, like every demo secret: a real office creates its key with `confide keys init-prosecutor`.
 DEMO_PROSECUTOR_PASSPHRASE = "demo-parquet-passphrase"  # noqa: S105  (a demo secret, public)
@@ -225,6 +234,8 @@ def demo() -> None:
 
     from confide.disclosure import actions as disclosure_actions
     from confide.disclosure.models import ProsecutorKey
+    from confide.referrals import actions as referral_actions
+    from confide.referrals import queries as referral_queries
     from confide.routing import actions as routing_actions
     from confide.routing.models import Team
     from confide.staff import actions
@@ -262,6 +273,12 @@ def demo() -> None:
                     await routing_actions.set_membership(
                         rt, actor=None, team_id=team_id, staff_id=ids[username], member=True
                     )
+            async with rt.reading() as session:
+                referrals = await referral_queries.count(session)
+            if referrals == 0 and DEMO_REFERRALS.is_file():
+                await referral_actions.import_referrals(
+                    rt, DEMO_REFERRALS.read_text(encoding="utf-8")
+                )
             async with rt.reading() as session:
                 has_key = await session.scalar(select(ProsecutorKey.id).limit(1))
             if has_key is None:
@@ -321,6 +338,36 @@ def teams_import(
         typer.echo("Nothing was imported.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Imported {report.teams} team(s).")
+
+
+@referrals_app.command("import")
+def referrals_import(
+    file: Annotated[typer.FileText, typer.Argument(help="CSV: see data/referrals-sample.csv")],
+) -> None:
+    """Replace the referral directory with a CSV file: every row checked, all or nothing.
+
+    Columns: type, name, address, postcode, insee, departement (empty only for a national
+    line), phone, email, hours, audience (women, minors, all), channels (domestic, sexual,
+    discrimination; separated by spaces or semicolons), source.
+    """
+    from confide.referrals import actions as referral_actions
+
+    text = file.read()
+
+    async def main(settings: Settings) -> referral_actions.ImportReport:
+        rt = await _runtime(settings)
+        try:
+            return await referral_actions.import_referrals(rt, text)
+        finally:
+            await rt.db.dispose()
+
+    report = _run(main)
+    if report.errors:
+        for line, message in report.errors:
+            typer.echo(f"line {line}: {message}", err=True)
+        typer.echo("Nothing was imported.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Imported {report.resources} resource(s); the directory was replaced.")
 
 
 @app.command()

@@ -42,6 +42,8 @@ class AuditAction(StrEnum):
     DISCLOSURE_VIEWED = "disclosure.viewed"
     IDENTITY_VIEWED = "identity.viewed"
     RETENTION_PURGED = "retention.purged"
+    REFERRALS_IMPORTED = "referral.imported"
+    REFERRAL_SENT = "referral.sent"
 
 
 def entry_hash(event: AuditEvent) -> str:

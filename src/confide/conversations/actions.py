@@ -31,6 +31,7 @@ from confide.conversations.schemas import (
     Author,
     AuthorKind,
     Channel,
+    MessageKind,
     MessageOut,
     Status,
     SystemEvent,
@@ -148,7 +149,13 @@ class Sent:
 
 
 async def send_message(
-    rt: Runtime, *, conversation_id: str, author: Author, client_id: str, body: str
+    rt: Runtime,
+    *,
+    conversation_id: str,
+    author: Author,
+    client_id: str,
+    body: str,
+    kind: MessageKind = MessageKind.TEXT,
 ) -> Sent:
     """Store a message with the conversation's next sequence number, then publish it.
 
@@ -174,7 +181,9 @@ async def send_message(
                 raise PermissionDenied(
                     N_("Only the staff member in charge of this conversation can write in it.")
                 )
-            message = await _append(tx, conversation, author, body, client_id)
+            if kind != MessageKind.TEXT and author.kind == AuthorKind.VISITOR:
+                raise PermissionDenied()
+            message = await _append(tx, conversation, author, body, client_id, kind)
     except IntegrityError:
         # Two sockets raced with the same client_id: the other one stored it.
         async with rt.reading() as session:
@@ -331,7 +340,12 @@ async def append_system(tx: Tx, conversation: Conversation, event: SystemEvent) 
 
 
 async def _append(
-    tx: Tx, conversation: Conversation, author: Author, body: str, client_id: str | None
+    tx: Tx,
+    conversation: Conversation,
+    author: Author,
+    body: str,
+    client_id: str | None,
+    kind: MessageKind = MessageKind.TEXT,
 ) -> MessageOut:
     """Give the message the next sequence number (the conversation row is locked), store its
     body encrypted with the conversation's data key (cached: one encryption, no query) and
@@ -346,6 +360,7 @@ async def _append(
         author_staff_id=author.staff_id,
         client_id=client_id,
         ciphertext=encrypt_text(key, body),
+        kind=None if kind == MessageKind.TEXT else kind,
         created_at=tx.now,
     )
     tx.session.add(message)

@@ -58,6 +58,9 @@ class Message(Base):
     # The body (text, or the event code of a system message) encrypted with the
     # conversation's data key; read through `queries.message_out`.
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # How clients show the body: NULL or "text" (plain text), "referral" (a JSON resource
+    # card, `referrals.actions.send_referral`). The body itself stays encrypted either way.
+    kind: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (

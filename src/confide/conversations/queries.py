@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.conversations.errors import ConversationUnreadable
 from confide.conversations.models import Conversation, Message
-from confide.conversations.schemas import MessageOut, Status
+from confide.conversations.schemas import MessageKind, MessageOut, Status
 from confide.security import crypto
 from confide.security.keyring import KeyRing, decrypt_text
 
@@ -61,6 +61,7 @@ def message_out(message: Message, key: bytes, *, body: str | None = None) -> Mes
         at=message.created_at,
         client_id=message.client_id,
         unreadable=unreadable,
+        kind=message.kind or MessageKind.TEXT,
     )
 
 

@@ -38,6 +38,13 @@ class AuthorKind(StrEnum):
     SYSTEM = "system"
 
 
+class MessageKind(StrEnum):
+    """How a message body is shown: plain text, or a resource card (JSON document)."""
+
+    TEXT = "text"
+    REFERRAL = "referral"
+
+
 class SystemEvent(StrEnum):
     """Bodies of system messages; clients show them in the reader's language."""
 
@@ -104,6 +111,7 @@ class MessageOut:
     client_id: str | None
     #: The stored body could not be decrypted (damaged or tampered with): shown empty.
     unreadable: bool = False
+    kind: str = MessageKind.TEXT
 
     def frame(self, *, with_conversation: bool) -> dict[str, Any]:
         frame: dict[str, Any] = {
@@ -113,6 +121,7 @@ class MessageOut:
             "body": self.body,
             "at": self.at.isoformat(timespec="seconds") + "Z",
             "client_id": self.client_id,
+            "kind": self.kind,
         }
         if with_conversation:
             frame["conversation_id"] = self.conversation_id

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import confide.audit.models
 import confide.conversations.models
 import confide.disclosure.models
+import confide.referrals.models
 import confide.routing.models
 import confide.staff.models  # noqa: F401  (register the tables)
 from confide.db import Base

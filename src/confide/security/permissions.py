@@ -27,6 +27,8 @@ class Permission(StrEnum):
     CONVERSATION_READ_ALL = "staff:conversation:read_all"
     CONVERSATION_TRANSFER = "staff:conversation:transfer"
     AVAILABILITY_SET = "staff:availability:set"
+    # Referrals: look up the directory for a conversation and send a resource card into it.
+    REFERRAL_SEND = "staff:referral:send"
     ALERTS_VIEW = "supervisor:alerts:view"
     SCHEDULE_EDIT = "supervisor:schedule:edit"
     TEAMS_MANAGE = "admin:teams:manage"
@@ -50,6 +52,7 @@ _CHAT = {
     Permission.CONVERSATION_CLOSE,
     Permission.CONVERSATION_TRANSFER,
     Permission.AVAILABILITY_SET,
+    Permission.REFERRAL_SEND,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -98,6 +98,20 @@ CLIENT_STRINGS: dict[str, str] = {
     "staff.identity_phone": N_("Phone"),
     "staff.identity_email": N_("Email"),
     "staff.identity_address": N_("Address"),
+    "referral.open": N_("Resources"),
+    "referral.send": N_("Send"),
+    "referral.none": N_("No resource in the directory for this conversation."),
+    "referral.call": N_("Call"),
+    "referral.mail": N_("Write to"),
+    "referral.hours": N_("Hours:"),
+    "referral.type.association_aide_victimes": N_("Victim support association"),
+    "referral.type.cidff": N_("CIDFF (women's and families' rights)"),
+    "referral.type.accueil_de_jour": N_("Day centre"),
+    "referral.type.hebergement_urgence": N_("Emergency shelter"),
+    "referral.type.psychologue": N_("Psychologist"),
+    "referral.type.intervenant_social": N_("Social worker"),
+    "referral.type.unite_police_gendarmerie": N_("Police or gendarmerie unit"),
+    "referral.type.ligne_nationale": N_("National helpline"),
 }
 
 

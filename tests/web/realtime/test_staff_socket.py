@@ -135,6 +135,8 @@ async def test_every_staff_frame_type_declares_a_permission() -> None:
         "transfer_targets",
         "availability",
         "identity_view",
+        "referrals",
+        "send_referral",
     }
 
 

@@ -19,6 +19,7 @@ from confide.disclosure import actions as disclosure_actions
 from confide.disclosure import queries as disclosure_queries
 from confide.errors import DomainError, PermissionDenied, RateLimited
 from confide.i18n import pick_lang
+from confide.referrals import actions as referral_actions
 from confide.routing import actions as routing_actions
 from confide.routing import queries as routing_queries
 from confide.security.guards import runtime_of, socket_guard, staff_for_socket
@@ -42,6 +43,8 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "transfer_targets": Permission.CONVERSATION_TRANSFER,
     "availability": Permission.AVAILABILITY_SET,
     "identity_view": Permission.CONVERSATION_CHAT,
+    "referrals": Permission.REFERRAL_SEND,
+    "send_referral": Permission.REFERRAL_SEND,
     "ping": Permission.STAFF_CONSOLE,
 }
 
@@ -201,6 +204,37 @@ async def _handle(
                 actions.conversation_topic(conversation_id),
                 {"type": "typing", "author": staff.role},
             )
+    elif kind == "referrals":
+        found = await referral_actions.directory_for(
+            rt, staff=staff, conversation_id=conversation_id
+        )
+        await connection.send(
+            {"type": "referrals", "conversation_id": conversation_id, "resources": found}
+        )
+    elif kind == "send_referral":
+        referral_id = frame.get("referral_id")
+        client_id = frame.get("client_id")
+        if not isinstance(referral_id, int) or (
+            client_id is not None and not isinstance(client_id, str)
+        ):
+            raise BadFrame()
+        if not await limiter.allow(f"staff:{staff.id}"):
+            raise RateLimited()
+        message = await referral_actions.send_referral(
+            rt,
+            staff=staff,
+            conversation_id=conversation_id,
+            referral_id=referral_id,
+            client_id=client_id,
+        )
+        await connection.send(
+            {
+                "type": "ack",
+                "conversation_id": conversation_id,
+                "client_id": message.client_id,
+                "seq": message.seq,
+            }
+        )
     elif kind == "close":
         await actions.close_conversation(rt, staff=staff, conversation_id=conversation_id)
     elif kind == "identity_view":

@@ -1,5 +1,6 @@
 // Staff console: live queue, several conversations as tabs, messages with acks.
 import { LiveSocket, newClientId, loadStrings, format, timeOf } from "./socket.js";
+import { referralCard } from "./referral.js";
 
 const S = loadStrings();
 const lang = document.documentElement.lang;
@@ -79,6 +80,15 @@ function ensureChat(summary) {
     transferFor = summary.conversation_id;
     socket.send({ type: "transfer_targets" });
   });
+  const referralsButton = el.querySelector(".referrals-chat");
+  if (referralsButton) {
+    referralsButton.textContent = S["referral.open"];
+    referralsButton.addEventListener("click", () => {
+      const list = el.querySelector(".referrals");
+      list.hidden = !list.hidden;
+      if (!list.hidden) socket.send({ type: "referrals", conversation_id: summary.conversation_id });
+    });
+  }
   const closeButton = el.querySelector(".close-chat");
   closeButton.textContent = S["staff.close"];
   closeButton.addEventListener("click", () => {
@@ -183,6 +193,7 @@ function onMessage(frame) {
     li.textContent = S[`system.${frame.body}`] || frame.body;
   } else {
     li = messageItem(frame.conversation_id, frame.author, frame.body, frame.at);
+    if (frame.kind === "referral") li.querySelector(".body").replaceChildren(referralCard(S, frame.body));
   }
   list.append(li);
   if (frame.author === "visitor") chat.el.querySelector(".typing").textContent = "";
@@ -191,6 +202,32 @@ function onMessage(frame) {
     updateTab(chat);
   }
   li.scrollIntoView({ block: "end" });
+}
+
+function showReferrals(frame) {
+  const chat = chats.get(frame.conversation_id);
+  if (!chat) return;
+  const list = chat.el.querySelector(".referrals");
+  list.replaceChildren();
+  for (const resource of frame.resources) {
+    const li = document.createElement("li");
+    li.append(referralCard(S, JSON.stringify(resource)));
+    const send = document.createElement("button");
+    send.type = "button";
+    send.className = "secondary";
+    send.textContent = S["referral.send"];
+    send.addEventListener("click", () => {
+      socket.send({ type: "send_referral", conversation_id: frame.conversation_id, referral_id: resource.id, client_id: newClientId() });
+      list.hidden = true;
+    });
+    li.append(send);
+    list.append(li);
+  }
+  if (!frame.resources.length) {
+    const li = document.createElement("li");
+    li.textContent = S["referral.none"];
+    list.append(li);
+  }
 }
 
 function endChat(conversationId) {
@@ -339,6 +376,9 @@ function onFrame(frame) {
       break;
     case "alert":
       showAlert(frame);
+      break;
+    case "referrals":
+      showReferrals(frame);
       break;
     case "transfer_targets":
       if (transferFor) openTransfer(frame);
