@@ -87,3 +87,24 @@ async def chromium(browser_type_launch_args: dict[str, Any]) -> AsyncIterator[Br
             yield browser
         finally:
             await browser.close()
+
+
+#: axe-core, installed from npm by `make browser` (scripts/ensure_axe.sh).
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "build"
+    / "node"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        message = f"axe-core is missing at {AXE}: run `make browser` (npm install axe-core)."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()

@@ -209,3 +209,19 @@ def origin(url: str) -> str:
 
 
 # ---- tests ---------------------------------------------------------------------------------
+
+
+#: The WCAG 2.0 and 2.1 levels A and AA rules of axe-core.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+async def axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
+    await page.add_script_tag(content=source)
+    result = await page.evaluate(
+        "async (tags) => (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations",
+        WCAG_AA,
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result
+    ]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.browser.pages import (
     DESKTOP,
     EXIT_URL,
     PHONE,
+    axe_violations,
     conversation_status,
     eventually,
     expect_waiting_chat,
@@ -36,16 +36,6 @@ from tests.clients import officer_takes, send_text
 from tests.conftest import LiveServer, Persona, start_server
 
 pytestmark = pytest.mark.browser
-
-AXE = (
-    Path(__file__).resolve().parents[2]
-    / "build"
-    / "node"
-    / "node_modules"
-    / "axe-core"
-    / "axe.min.js"
-)
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 async def fake_exit_site(page: Page) -> None:
@@ -222,28 +212,6 @@ async def test_language_can_be_switched_during_the_chat(
 
 
 # ---- accessibility ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        message = f"axe-core is missing at {AXE}: run `make browser` (npm install axe-core)."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE.read_text()
-
-
-async def axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
-    await page.add_script_tag(content=source)
-    result = await page.evaluate(
-        "async (tags) => (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations",
-        WCAG_AA,
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result
-    ]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
