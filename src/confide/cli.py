@@ -95,14 +95,29 @@ DEMO_TEAMS = [
 ]
 
 
-def _run(factory: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(action: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run `action` with a runtime on the configured database (which must be migrated)."""
     settings = Settings()
     _require_migrated(settings)
 
     async def main() -> T:
-        return await factory(settings)
+        rt = await _runtime(settings)
+        try:
+            return await action(rt)
+        finally:
+            await rt.db.dispose()
 
     return asyncio.run(main())
+
+
+def _refuse_import(errors: list[tuple[int, str]]) -> None:
+    """A CSV import is all or nothing: list every mistake by line and exit 1 if there is one."""
+    if not errors:
+        return
+    for line, message in errors:
+        typer.echo(f"line {line}: {message}", err=True)
+    typer.echo("Nothing was imported.", err=True)
+    raise typer.Exit(1)
 
 
 async def _runtime(settings: Settings) -> Runtime:
@@ -202,19 +217,15 @@ def create_staff(
     from confide.staff import actions
     from confide.staff.errors import StaffInvalid
 
-    async def main(settings: Settings) -> str:
-        rt = await _runtime(settings)
-        try:
-            _member, secret = await actions.create_staff(
-                rt,
-                role=role,
-                username=username,
-                password=password,
-                totp_secret=totp_secret,
-                display_name=display_name,
-            )
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> str:
+        _member, secret = await actions.create_staff(
+            rt,
+            role=role,
+            username=username,
+            password=password,
+            totp_secret=totp_secret,
+            display_name=display_name,
+        )
         return secret
 
     try:
@@ -241,54 +252,48 @@ def demo() -> None:
     from confide.staff import actions
     from confide.staff.models import StaffMember
 
-    async def main(settings: Settings) -> None:
-        rt = await _runtime(settings)
-        try:
-            ids: dict[str, int] = {}
-            for role, username, display_name, password, secret in DEMO_STAFF:
-                async with rt.reading() as session:
-                    exists = await session.scalar(
-                        select(StaffMember.id).where(StaffMember.username == username)
-                    )
-                if exists is None:
-                    member, _ = await actions.create_staff(
-                        rt,
-                        role=role,
-                        username=username,
-                        password=password,
-                        totp_secret=secret,
-                        display_name=display_name,
-                    )
-                    exists = member.id
-                ids[username] = exists
-            for name, kind, channels, departements, members in DEMO_TEAMS:
-                async with rt.reading() as session:
-                    team_id = await session.scalar(select(Team.id).where(Team.name == name))
-                if team_id is None:
-                    spec = routing_actions.check_team(
-                        name=name, kind=kind, channels=channels, departements=departements
-                    )
-                    team_id = (await routing_actions.save_team(rt, actor=None, spec=spec)).id
-                for username in members:
-                    await routing_actions.set_membership(
-                        rt, actor=None, team_id=team_id, staff_id=ids[username], member=True
-                    )
+    async def main(rt: Runtime) -> None:
+        ids: dict[str, int] = {}
+        for role, username, display_name, password, secret in DEMO_STAFF:
             async with rt.reading() as session:
-                referrals = await referral_queries.count(session)
-            if referrals == 0 and DEMO_REFERRALS.is_file():
-                await referral_actions.import_referrals(
-                    rt, DEMO_REFERRALS.read_text(encoding="utf-8")
+                exists = await session.scalar(
+                    select(StaffMember.id).where(StaffMember.username == username)
                 )
+            if exists is None:
+                member, _ = await actions.create_staff(
+                    rt,
+                    role=role,
+                    username=username,
+                    password=password,
+                    totp_secret=secret,
+                    display_name=display_name,
+                )
+                exists = member.id
+            ids[username] = exists
+        for name, kind, channels, departements, members in DEMO_TEAMS:
             async with rt.reading() as session:
-                has_key = await session.scalar(select(ProsecutorKey.id).limit(1))
-            if has_key is None:
-                # So that lifting anonymity can be tried end to end; a public passphrase, as
-                # every demo secret.
-                await disclosure_actions.create_prosecutor_key(
-                    rt, passphrase=DEMO_PROSECUTOR_PASSPHRASE, rotate=False
+                team_id = await session.scalar(select(Team.id).where(Team.name == name))
+            if team_id is None:
+                spec = routing_actions.check_team(
+                    name=name, kind=kind, channels=channels, departements=departements
                 )
-        finally:
-            await rt.db.dispose()
+                team_id = (await routing_actions.save_team(rt, actor=None, spec=spec)).id
+            for username in members:
+                await routing_actions.set_membership(
+                    rt, actor=None, team_id=team_id, staff_id=ids[username], member=True
+                )
+        async with rt.reading() as session:
+            referrals = await referral_queries.count(session)
+        if referrals == 0 and DEMO_REFERRALS.is_file():
+            await referral_actions.import_referrals(rt, DEMO_REFERRALS.read_text(encoding="utf-8"))
+        async with rt.reading() as session:
+            has_key = await session.scalar(select(ProsecutorKey.id).limit(1))
+        if has_key is None:
+            # So that lifting anonymity can be tried end to end; a public passphrase, as
+            # every demo secret.
+            await disclosure_actions.create_prosecutor_key(
+                rt, passphrase=DEMO_PROSECUTOR_PASSPHRASE, rotate=False
+            )
 
     _run(main)
     typer.echo("Demo staff accounts (log in at /staff/login):")
@@ -324,19 +329,11 @@ def teams_import(
 
     text = file.read()
 
-    async def main(settings: Settings) -> routing_actions.ImportReport:
-        rt = await _runtime(settings)
-        try:
-            return await routing_actions.import_teams(rt, text)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> routing_actions.ImportReport:
+        return await routing_actions.import_teams(rt, text)
 
     report = _run(main)
-    if report.errors:
-        for line, message in report.errors:
-            typer.echo(f"line {line}: {gettext('en', message)}", err=True)
-        typer.echo("Nothing was imported.", err=True)
-        raise typer.Exit(1)
+    _refuse_import([(line, gettext("en", message)) for line, message in report.errors])
     typer.echo(f"Imported {report.teams} team(s).")
 
 
@@ -354,19 +351,11 @@ def referrals_import(
 
     text = file.read()
 
-    async def main(settings: Settings) -> referral_actions.ImportReport:
-        rt = await _runtime(settings)
-        try:
-            return await referral_actions.import_referrals(rt, text)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> referral_actions.ImportReport:
+        return await referral_actions.import_referrals(rt, text)
 
     report = _run(main)
-    if report.errors:
-        for line, message in report.errors:
-            typer.echo(f"line {line}: {message}", err=True)
-        typer.echo("Nothing was imported.", err=True)
-        raise typer.Exit(1)
+    _refuse_import(report.errors)
     typer.echo(f"Imported {report.resources} resource(s); the directory was replaced.")
 
 
@@ -387,13 +376,9 @@ def totp(username: str) -> None:
 def audit_verify() -> None:
     """Check the audit log's hash chain; report the first broken entry."""
 
-    async def main(settings: Settings) -> ChainReport:
-        rt = await _runtime(settings)
-        try:
-            async with rt.reading() as session:
-                return await verify_chain(session)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> ChainReport:
+        async with rt.reading() as session:
+            return await verify_chain(session)
 
     report = _run(main)
     if report.ok:
@@ -427,12 +412,8 @@ def _create_key(passphrase_file: typer.FileText | None, *, rotate: bool) -> None
 
     passphrase = _passphrase(passphrase_file)
 
-    async def main(settings: Settings) -> int:
-        rt = await _runtime(settings)
-        try:
-            key = await actions.create_prosecutor_key(rt, passphrase=passphrase, rotate=rotate)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> int:
+        key = await actions.create_prosecutor_key(rt, passphrase=passphrase, rotate=rotate)
         return key.id
 
     try:
@@ -504,13 +485,9 @@ def keys_rotate_master(
             )
             return
 
-    async def main(settings: Settings) -> tuple[conversation_actions.RewrapReport, int]:
-        rt = await _runtime(settings)
-        try:
-            report = await conversation_actions.rewrap_conversation_keys(rt, batch_size=batch_size)
-            texts = await disclosure_actions.reencrypt_texts(rt)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> tuple[conversation_actions.RewrapReport, int]:
+        report = await conversation_actions.rewrap_conversation_keys(rt, batch_size=batch_size)
+        texts = await disclosure_actions.reencrypt_texts(rt)
         return report, texts
 
     report, texts = _run(main)
@@ -540,12 +517,8 @@ def purge(
     from confide.db import utcnow
     from confide.disclosure import actions
 
-    async def main(settings: Settings) -> actions.PurgeReport:
-        rt = await _runtime(settings)
-        try:
-            return await actions.purge(rt, now=utcnow(), dry_run=dry_run)
-        finally:
-            await rt.db.dispose()
+    async def main(rt: Runtime) -> actions.PurgeReport:
+        return await actions.purge(rt, now=utcnow(), dry_run=dry_run)
 
     report = _run(main)
     verb = "Would delete" if dry_run else "Deleted"
