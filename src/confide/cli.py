@@ -324,7 +324,6 @@ def teams_import(
     departements (separated by spaces or semicolons), and optionally mode (auto or pick).
     Teams are matched by name; their chats, coverage and mode are replaced.
     """
-    from confide.i18n import gettext
     from confide.routing import actions as routing_actions
 
     text = file.read()
@@ -333,7 +332,8 @@ def teams_import(
         return await routing_actions.import_teams(rt, text)
 
     report = _run(main)
-    _refuse_import([(line, gettext("en", message)) for line, message in report.errors])
+    # Messages are English message ids: in English they are shown as they are.
+    _refuse_import(report.errors)
     typer.echo(f"Imported {report.teams} team(s).")
 
 
