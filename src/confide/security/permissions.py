@@ -42,6 +42,24 @@ class Permission(StrEnum):
     # See opened connection data: the action lets only the requester and the deciding
     # prosecutor through, and only until it expires.
     DISCLOSURE_VIEW = "staff:disclosure:view"
+    # Console (issue 5).
+    # Canned replies and complaint-guidance cards: use them in a conversation one is in.
+    REPLIES_USE = "staff:replies:use"
+    # Write canned replies (per chat type and language).
+    REPLIES_MANAGE = "supervisor:replies:manage"
+    # Internal notes and the danger / suspected-minor flags on a conversation one is in.
+    CASEWORK_WRITE = "staff:casework:write"
+    # Printable transcript (with its SHA-256) for the judicial procedure; audited.
+    TRANSCRIPT_EXPORT = "staff:transcript:export"
+    # Signalement to a competent unit: write it, and export it for that unit.
+    SIGNALEMENT_WRITE = "staff:signalement:write"
+    # Warm hand-off to a psychologist: ask (officer), accept (psychologist).
+    HANDOFF_REQUEST = "staff:handoff:request"
+    HANDOFF_ACCEPT = "staff:handoff:accept"
+    # Supervisors: the live conversations of their teams; read (audited), join, reassign.
+    CONVERSATION_SUPERVISE = "supervisor:conversation:supervise"
+    # The referral directory: list, edit, import.
+    REFERRALS_MANAGE = "admin:referrals:manage"
 
 
 _CHAT = {
@@ -53,18 +71,29 @@ _CHAT = {
     Permission.CONVERSATION_TRANSFER,
     Permission.AVAILABILITY_SET,
     Permission.REFERRAL_SEND,
+    Permission.REPLIES_USE,
+    Permission.CASEWORK_WRITE,
+}
+# Police work on a case (not psychologists').
+_POLICE = {
+    Permission.DISCLOSURE_REQUEST,
+    Permission.DISCLOSURE_VIEW,
+    Permission.TRANSCRIPT_EXPORT,
+    Permission.SIGNALEMENT_WRITE,
+    Permission.HANDOFF_REQUEST,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_CHAT | {Permission.DISCLOSURE_REQUEST, Permission.DISCLOSURE_VIEW}),
-    # Psychologists listen; lifting anonymity is a police decision.
-    Role.PSYCHOLOGIST: frozenset(_CHAT),
+    Role.OFFICER: frozenset(_CHAT | _POLICE),
+    # Psychologists listen and accept hand-offs; lifting anonymity is a police decision.
+    Role.PSYCHOLOGIST: frozenset(_CHAT | {Permission.HANDOFF_ACCEPT}),
     Role.SUPERVISOR: frozenset(
         _CHAT
+        | _POLICE
         | {
-            Permission.DISCLOSURE_REQUEST,
-            Permission.DISCLOSURE_VIEW,
             Permission.CONVERSATION_READ_ALL,
+            Permission.CONVERSATION_SUPERVISE,
+            Permission.REPLIES_MANAGE,
             Permission.AUDIT_VIEW,
             Permission.ALERTS_VIEW,
             Permission.SCHEDULE_EDIT,
@@ -86,6 +115,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.TEAMS_MANAGE,
             Permission.SCHEDULE_EDIT,
+            Permission.REPLIES_MANAGE,
+            Permission.REFERRALS_MANAGE,
         }
     ),
 }

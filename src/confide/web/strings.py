@@ -112,6 +112,10 @@ CLIENT_STRINGS: dict[str, str] = {
     "referral.type.intervenant_social": N_("Social worker"),
     "referral.type.unite_police_gendarmerie": N_("Police or gendarmerie unit"),
     "referral.type.ligne_nationale": N_("National helpline"),
+    # --- canned replies and guidance cards (console-replies.js, cards.js) ---
+    # --- case work: notes, flags, closing qualification, transcript (console-casework.js) ---
+    # --- hand-offs and supervision (console-handoff.js) ---
+    # --- signalements (console-reports.js) ---
 }
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 import websockets
 
+from confide.security.permissions import Permission
 from confide.web.realtime.staff import FRAME_PERMISSIONS
 from tests.clients import send_text, staff_login, staff_socket, start_conversation, visitor_socket
 from tests.conftest import LiveServer, Persona
@@ -123,7 +124,8 @@ async def test_roles_without_chat_permission_cannot_take_or_read(
 
 
 async def test_every_staff_frame_type_declares_a_permission() -> None:
-    assert set(FRAME_PERMISSIONS) == {
+    assert all(isinstance(p, Permission) for p in FRAME_PERMISSIONS.values())
+    assert set(FRAME_PERMISSIONS) >= {
         "take",
         "open",
         "send",

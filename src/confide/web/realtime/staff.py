@@ -25,6 +25,13 @@ from confide.routing import queries as routing_queries
 from confide.security.guards import runtime_of, socket_guard, staff_for_socket
 from confide.security.permissions import Permission
 from confide.staff.schemas import StaffIdentity
+from confide.web.realtime import (  # noqa: F401  (each registers its frames)
+    console_casework,
+    console_handoff,
+    console_replies,
+    console_reports,
+    frames,
+)
 from confide.web.realtime.bus import Payload
 from confide.web.realtime.connection import BadFrame, Connection, Disconnected
 from confide.web.realtime.queue import QueueWatcher
@@ -47,6 +54,8 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "send_referral": Permission.REFERRAL_SEND,
     "ping": Permission.STAFF_CONSOLE,
 }
+# The console features' frames (`frames.staff_frame`), each with its permission.
+FRAME_PERMISSIONS.update({kind: permission for kind, (permission, _) in frames.HANDLERS.items()})
 
 
 @router.websocket("/ws/staff", dependencies=[Depends(socket_guard(Permission.STAFF_CONSOLE))])
@@ -74,8 +83,11 @@ async def staff_socket(websocket: WebSocket) -> None:
         connection.post("frame", payload)
 
     await rt.bus.subscribe(personal, to_me)
+    topics = [topic for topics_for in frames.TOPICS for topic in topics_for(staff)]
     if staff.can(Permission.ALERTS_VIEW):
-        await rt.bus.subscribe(routing_actions.SUPERVISORS_TOPIC, alert)
+        topics.append(routing_actions.SUPERVISORS_TOPIC)
+    for topic in topics:
+        await rt.bus.subscribe(topic, alert)
     connected = False
     try:
         if chats:
@@ -85,10 +97,18 @@ async def staff_socket(websocket: WebSocket) -> None:
             mine = await queries.active_for_staff(session, staff.id)
             state = await routing_queries.officer_state(session, staff.id)
             teams = await routing_queries.staff_teams(session, staff.id)
+            extras: dict[str, Any] = {}
+            for hello_extra in frames.HELLO_EXTRAS:
+                extras.update(await hello_extra(session, rt, staff))
         await connection.send(
             {
+                **extras,
                 "type": "hello",
-                "staff": {"display_name": staff.display_name, "role": staff.role},
+                "staff": {
+                    "display_name": staff.display_name,
+                    "role": staff.role,
+                    "permissions": [p.value for p in Permission if staff.can(p)],
+                },
                 "conversations": [summary(c) for c in mine],
                 "availability": state.availability if state else "offline",
                 "capacity": state.capacity if state else rt.settings.routing_default_capacity,
@@ -110,7 +130,8 @@ async def staff_socket(websocket: WebSocket) -> None:
     finally:
         watcher.staff.discard(connection)
         await rt.bus.unsubscribe(personal, to_me)
-        await rt.bus.unsubscribe(routing_actions.SUPERVISORS_TOPIC, alert)
+        for topic in topics:
+            await rt.bus.unsubscribe(topic, alert)
         if connected:
             with contextlib.suppress(Exception):
                 await routing_actions.console_disconnected(rt, staff_id=staff.id)
@@ -132,11 +153,7 @@ def summary(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def _conversation_id(frame: dict[str, Any]) -> str:
-    value = frame.get("conversation_id")
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise BadFrame()
-    return value
+_conversation_id = frames.conversation_id_of
 
 
 async def _handle(
@@ -149,6 +166,10 @@ async def _handle(
         raise BadFrame()
     if not staff.can(permission):
         raise PermissionDenied()
+    registered = frames.HANDLERS.get(kind)
+    if registered is not None:
+        await registered[1](connection, staff, frame)
+        return
     if kind == "ping":
         await connection.send({"type": "pong"})
         return
@@ -171,7 +192,7 @@ async def _handle(
         conversation = await actions.take_conversation(
             rt, staff=staff, conversation_id=conversation_id
         )
-        await _open(connection, conversation, after_seq=0)
+        await open_conversation(connection, staff, conversation, after_seq=0)
     elif kind == "open":
         after = frame.get("after_seq", 0)
         if not isinstance(after, int) or after < 0:
@@ -179,7 +200,7 @@ async def _handle(
         conversation = await actions.open_for_staff(
             rt, staff=staff, conversation_id=conversation_id
         )
-        await _open(connection, conversation, after_seq=after)
+        await open_conversation(connection, staff, conversation, after_seq=after)
     elif kind == "send":
         if not await limiter.allow(f"staff:{staff.id}"):
             raise RateLimited()
@@ -295,15 +316,22 @@ async def _transfer_targets(connection: Connection, staff: StaffIdentity) -> dic
     }
 
 
-async def _open(connection: Connection, conversation: Conversation, *, after_seq: int) -> None:
+async def open_conversation(
+    connection: Connection, staff: StaffIdentity, conversation: Conversation, *, after_seq: int
+) -> None:
+    """Follow a conversation on this console: the `opened` frame, then its messages."""
     feed = await connection.follow(conversation.id, with_conversation=True)
     async with connection.rt.reading() as session:
+        extras: dict[str, Any] = {}
+        for opened_extra in frames.OPENED_EXTRAS:
+            extras.update(await opened_extra(session, connection.rt, conversation, staff))
         transfers = await routing_queries.transfers_of(
             session, connection.rt.keyring, conversation.id
         )
         has_identity = await disclosure_queries.has_identity(session, conversation.id)
     await connection.send(
         {
+            **extras,
             "type": "opened",
             "conversation": summary(conversation),
             # Whether the visitor shared who they are; reading it is a separate, audited step.
@@ -334,7 +362,7 @@ async def _on_personal(connection: Connection, staff: StaffIdentity, payload: Pa
         except DomainError:
             return  # already moved on (transferred again, closed)
         if conversation.assigned_staff_id == staff.id:
-            await _open(connection, conversation, after_seq=0)
+            await open_conversation(connection, staff, conversation, after_seq=0)
     elif event == "released":
         await connection.unfollow(conversation_id)
         await connection.send(
@@ -346,6 +374,9 @@ async def _on_personal(connection: Connection, staff: StaffIdentity, payload: Pa
         )
     elif event == "availability":
         await connection.send({"type": "availability", "value": payload.get("value")})
+    elif isinstance(event, str) and not event.startswith("_"):
+        # Other events for this staff member only (console features): sent as they are.
+        await connection.send(payload)
 
 
 async def _pump(connection: Connection, staff: StaffIdentity) -> None:
@@ -371,7 +402,9 @@ async def _pump(connection: Connection, staff: StaffIdentity) -> None:
                     await connection.send(
                         {"type": "typing", "conversation_id": kind, "author": "visitor"}
                     )
-            elif event in ("closed", "erased", "assigned"):
+            elif event in ("closed", "erased", "assigned") or (
+                event in frames.FORWARDED_CONVERSATION_EVENTS
+            ):
                 await connection.send({**payload, "conversation_id": kind})
             elif event == disclosure_actions.IDENTITY_TOPIC_EVENT:
                 await connection.send(

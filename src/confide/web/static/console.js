@@ -1,6 +1,13 @@
 // Staff console: live queue, several conversations as tabs, messages with acks.
+// Features (canned replies, case work, hand-offs, reports) are modules that `install(ctx)`
+// into the extension points of `ctx` below instead of growing this file.
 import { LiveSocket, newClientId, loadStrings, format, timeOf } from "./socket.js";
 import { referralCard } from "./referral.js";
+import { renderCard } from "./cards.js";
+import * as replies from "./console-replies.js";
+import * as casework from "./console-casework.js";
+import * as handoff from "./console-handoff.js";
+import * as reports from "./console-reports.js";
 
 const S = loadStrings();
 const lang = document.documentElement.lang;
@@ -15,6 +22,33 @@ function setConnection(name) {
   el.dataset.state = name;
   el.textContent = S[`state.${name}`];
 }
+
+// What feature modules get: the socket, the strings, the open chats, and hooks.
+const ctx = {
+  S,
+  lang,
+  $,
+  chats,
+  format,
+  newClientId,
+  activeId: () => active,
+  select: (id) => select(id),
+  send: (frame) => socket.send(frame),
+  // frame type -> handler(frame), for frame types this file does not handle itself.
+  handlers: new Map(),
+  // Called with (chat) when a chat panel is created: add buttons to `chat.el.querySelector(".chat-tools")`
+  // and panels to `.chat-panels`.
+  chatHooks: [],
+  // Called with (chat, frame) on each `opened` frame (the frame carries the `opened_extra` fields).
+  openedHooks: [],
+  // Called with (frame) on each `hello` frame (with the `hello_extra` fields).
+  helloHooks: [],
+  // Called with (chat) when a chat ends on this console (closed, erased, transferred).
+  endHooks: [],
+  // Called with (chat) when a chat is shown.
+  selectHooks: [],
+  showError: (message) => showError(message),
+};
 
 const socket = new LiveSocket({
   path: `/ws/staff?lang=${lang}`,
@@ -102,6 +136,7 @@ function ensureChat(summary) {
   tab.addEventListener("click", () => select(summary.conversation_id));
   chat = { summary, el, tab, lastSeq: 0, pending: [], unread: 0, ended: false, shown: new Map() };
   chats.set(summary.conversation_id, chat);
+  for (const hook of ctx.chatHooks) hook(chat);
   const form = el.querySelector(".composer");
   const textarea = form.querySelector("textarea");
   textarea.addEventListener("keydown", (event) => {
@@ -155,6 +190,7 @@ function select(conversationId) {
     }
   }
   const chat = chats.get(conversationId);
+  if (chat) for (const hook of ctx.selectHooks) hook(chat);
   if (chat && !chat.ended) chat.el.querySelector("textarea").focus();
 }
 
@@ -193,7 +229,8 @@ function onMessage(frame) {
     li.textContent = S[`system.${frame.body}`] || frame.body;
   } else {
     li = messageItem(frame.conversation_id, frame.author, frame.body, frame.at);
-    if (frame.kind === "referral") li.querySelector(".body").replaceChildren(referralCard(S, frame.body));
+    const card = renderCard(S, frame.kind, frame.body);
+    if (card) li.querySelector(".body").replaceChildren(card);
   }
   list.append(li);
   if (frame.author === "visitor") chat.el.querySelector(".typing").textContent = "";
@@ -239,6 +276,7 @@ function endChat(conversationId) {
   chat.el.querySelector(".transfer-chat").hidden = true;
   updateTab(chat);
   updateCapacity();
+  for (const hook of ctx.endHooks) hook(chat);
 }
 
 function updateCapacity() {
@@ -363,6 +401,7 @@ function onFrame(frame) {
       }
       if (!active && chats.size) select(chats.keys().next().value);
       if (!chats.size) $("no-chat").textContent = S["staff.no_chat"];
+      for (const hook of ctx.helloHooks) hook(frame);
       $("availability").value = frame.availability;
       $("availability").disabled = false;
       capacity = frame.capacity;
@@ -400,6 +439,7 @@ function onFrame(frame) {
       }
       showNotes(chat, frame.transfers);
       if (frame.has_identity) setIdentity(chat, true);
+      for (const hook of ctx.openedHooks) hook(chat, frame);
       select(frame.conversation.conversation_id);
       updateCapacity();
       break;
@@ -436,24 +476,32 @@ function onFrame(frame) {
     case "erased":
       endChat(frame.conversation_id);
       break;
-    case "error": {
-      const chat = active && chats.get(active);
-      const target = chat ? chat.el.querySelector(".chat-error") : null;
-      if (target) {
-        target.textContent = frame.message;
-        target.hidden = false;
-        setTimeout(() => { target.hidden = true; }, 6000);
-      } else {
-        $("queue-info").textContent = frame.message;
-      }
+    case "error":
+      showError(frame.message);
       for (const button of document.querySelectorAll(".take")) button.disabled = false;
       break;
-    }
-    default:
+    default: {
+      const handler = ctx.handlers.get(frame.type);
+      if (handler) handler(frame);
       break;
+    }
+  }
+}
+
+function showError(message) {
+  const chat = active && chats.get(active);
+  const target = chat ? chat.el.querySelector(".chat-error") : null;
+  if (target) {
+    target.textContent = message;
+    target.hidden = false;
+    clearTimeout(target.timer);
+    target.timer = setTimeout(() => { target.hidden = true; }, 6000);
+  } else {
+    $("queue-info").textContent = message;
   }
 }
 
 $("no-chat").textContent = S["staff.no_chat"];
+for (const feature of [replies, casework, handoff, reports]) feature.install(ctx);
 setupConsoleControls();
 socket.connect();

@@ -2,7 +2,7 @@
 // State lives in memory and in sessionStorage (one key, cleared on exit); never in
 // localStorage, cookies or the URL.
 import { LiveSocket, newClientId, loadStrings, format, timeOf } from "./socket.js";
-import { referralCard } from "./referral.js";
+import { renderCard } from "./cards.js";
 
 const STORE_KEY = "confide";
 const MAX_CHARS = 4000;
@@ -186,7 +186,8 @@ function renderMessage(frame) {
     dropPending(frame.client_id);
   } else {
     const li = messageItem(frame.author, frame.body, frame.at);
-    if (frame.kind === "referral") li.querySelector(".body").replaceChildren(referralCard(S, frame.body));
+    const card = renderCard(S, frame.kind, frame.body);
+    if (card) li.querySelector(".body").replaceChildren(card);
     if (frame.author === "visitor") setDelivery(li, "sent");
     if (frame.client_id) shown.set(frame.client_id, li);
     $("messages").append(li);

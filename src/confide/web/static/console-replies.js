@@ -1,0 +1,3 @@
+// Console feature: replies. See the extension points (`ctx`) in console.js.
+
+export function install(ctx) {}
