@@ -44,6 +44,20 @@ class AuditAction(StrEnum):
     RETENTION_PURGED = "retention.purged"
     REFERRALS_IMPORTED = "referral.imported"
     REFERRAL_SENT = "referral.sent"
+    # Console (issue 5).
+    REPLY_CHANGED = "reply.changed"
+    GUIDANCE_SENT = "guidance.sent"
+    NOTE_ADDED = "conversation.note_added"
+    FLAGS_CHANGED = "conversation.flags_changed"
+    TRANSCRIPT_EXPORTED = "transcript.exported"
+    SIGNALEMENT_CREATED = "signalement.created"
+    SIGNALEMENT_EXPORTED = "signalement.exported"
+    HANDOFF_REQUESTED = "handoff.requested"
+    HANDOFF_ACCEPTED = "handoff.accepted"
+    HANDOFF_CANCELLED = "handoff.cancelled"
+    CONVERSATION_JOINED = "conversation.joined"
+    CONVERSATION_REASSIGNED = "conversation.reassigned"
+    REFERRAL_CHANGED = "referral.changed"
 
 
 def entry_hash(event: AuditEvent) -> str:

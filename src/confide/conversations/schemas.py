@@ -43,6 +43,8 @@ class MessageKind(StrEnum):
 
     TEXT = "text"
     REFERRAL = "referral"
+    # A complaint-guidance card (JSON document), issue 5.
+    GUIDANCE = "guidance"
 
 
 class SystemEvent(StrEnum):

@@ -44,7 +44,6 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "open": Permission.CONVERSATION_CHAT,
     "send": Permission.CONVERSATION_CHAT,
     "typing": Permission.CONVERSATION_CHAT,
-    "close": Permission.CONVERSATION_CLOSE,
     "take_next": Permission.CONVERSATION_TAKE,
     "transfer": Permission.CONVERSATION_TRANSFER,
     "transfer_targets": Permission.CONVERSATION_TRANSFER,
@@ -256,8 +255,6 @@ async def _handle(
                 "seq": message.seq,
             }
         )
-    elif kind == "close":
-        await actions.close_conversation(rt, staff=staff, conversation_id=conversation_id)
     elif kind == "identity_view":
         fields = await disclosure_actions.view_identity(
             rt, staff=staff, conversation_id=conversation_id

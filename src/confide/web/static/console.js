@@ -123,11 +123,6 @@ function ensureChat(summary) {
       if (!list.hidden) socket.send({ type: "referrals", conversation_id: summary.conversation_id });
     });
   }
-  const closeButton = el.querySelector(".close-chat");
-  closeButton.textContent = S["staff.close"];
-  closeButton.addEventListener("click", () => {
-    if (confirm(S["staff.close_confirm"])) socket.send({ type: "close", conversation_id: summary.conversation_id });
-  });
   const tab = document.createElement("button");
   tab.type = "button";
   tab.setAttribute("role", "tab");
@@ -272,7 +267,6 @@ function endChat(conversationId) {
   if (!chat) return;
   chat.ended = true;
   chat.el.querySelector(".composer").hidden = true;
-  chat.el.querySelector(".close-chat").hidden = true;
   chat.el.querySelector(".transfer-chat").hidden = true;
   updateTab(chat);
   updateCapacity();
@@ -434,7 +428,7 @@ function onFrame(frame) {
         // The same conversation came back to this console (transferred back, re-assigned).
         chat.ended = false;
         chat.el.classList.remove("released");
-        for (const sel of [".composer", ".close-chat", ".transfer-chat"]) chat.el.querySelector(sel).hidden = false;
+        for (const sel of [".composer", ".transfer-chat"]) chat.el.querySelector(sel).hidden = false;
         updateTab(chat);
       }
       showNotes(chat, frame.transfers);
