@@ -11,16 +11,20 @@ from starlette.staticfiles import StaticFiles
 
 from confide import migrations
 from confide.audit import routes as audit_routes
+from confide.casework import routes as casework_routes
 from confide.conversations import routes as conversation_routes
 from confide.db import Database
 from confide.disclosure import routes as disclosure_routes
 from confide.disclosure.jobs import PurgeJob
+from confide.referrals import routes as referral_routes
+from confide.replies import routes as replies_routes
 from confide.routing import routes as routing_routes
 from confide.routing.jobs import RoutingJobs
 from confide.runtime import Runtime
 from confide.security.headers import SecurityHeadersMiddleware
 from confide.security.ratelimit import make_limiter
 from confide.settings import Settings, load_secrets
+from confide.signalements import routes as signalement_routes
 from confide.staff import routes as staff_routes
 from confide.web import errors, pages
 from confide.web.realtime import staff as staff_socket
@@ -102,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routing_routes.router)
     app.include_router(disclosure_routes.router)
     app.include_router(audit_routes.router)
+    app.include_router(replies_routes.router)
+    app.include_router(casework_routes.router)
+    app.include_router(signalement_routes.router)
+    app.include_router(referral_routes.router)
     app.include_router(visitor_socket.router)
     app.include_router(staff_socket.router)
     app.mount("/static", StaticFiles(directory=TEMPLATES_DIR.parent / "static"), name="static")

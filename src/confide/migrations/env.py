@@ -7,10 +7,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import confide.audit.models
+import confide.casework.models
 import confide.conversations.models
 import confide.disclosure.models
+import confide.handoff.models
 import confide.referrals.models
+import confide.replies.models
 import confide.routing.models
+import confide.signalements.models
 import confide.staff.models  # noqa: F401  (register the tables)
 from confide.db import Base
 

@@ -1,0 +1,3 @@
+"""Tables of the casework domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the handoff domain."""
+
+from __future__ import annotations

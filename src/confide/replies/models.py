@@ -1,0 +1,3 @@
+"""Tables of the replies domain."""
+
+from __future__ import annotations

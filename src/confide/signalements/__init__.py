@@ -1,0 +1,1 @@
+"""signalements (issue 5)."""

@@ -1,0 +1,3 @@
+"""Tables of the signalements domain."""
+
+from __future__ import annotations
