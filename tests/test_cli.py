@@ -110,8 +110,8 @@ def test_audit_verify_finds_a_tampered_entry(fresh: Path) -> None:
     confide(fresh, "demo")
     ok = confide(fresh, "audit", "verify")
     assert ok.returncode == 0
-    # 5 accounts, 4 teams, 5 memberships, 1 key, 1 referral import
-    assert "16 entries checked" in ok.stdout
+    # 5 accounts, 4 teams, 5 memberships, 1 key, 1 referral import, 12 canned replies
+    assert "28 entries checked" in ok.stdout
     with sqlite3.connect(fresh / "confide.db") as db:
         db.execute(
             'UPDATE audit_events SET detail = \'{"role":"admin","staff_id":1}\' WHERE id = 3'

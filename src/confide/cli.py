@@ -247,6 +247,7 @@ def demo() -> None:
     from confide.disclosure.models import ProsecutorKey
     from confide.referrals import actions as referral_actions
     from confide.referrals import queries as referral_queries
+    from confide.replies.demo import seed_demo_replies
     from confide.routing import actions as routing_actions
     from confide.routing.models import Team
     from confide.staff import actions
@@ -286,6 +287,7 @@ def demo() -> None:
             referrals = await referral_queries.count(session)
         if referrals == 0 and DEMO_REFERRALS.is_file():
             await referral_actions.import_referrals(rt, DEMO_REFERRALS.read_text(encoding="utf-8"))
+        await seed_demo_replies(rt)
         async with rt.reading() as session:
             has_key = await session.scalar(select(ProsecutorKey.id).limit(1))
         if has_key is None:

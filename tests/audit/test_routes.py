@@ -10,6 +10,7 @@ from confide.audit import queries
 from confide.conversations import actions as conversation_actions
 from confide.runtime import Runtime
 from confide.staff.schemas import StaffIdentity
+from tests.casework.helpers import QUALIFICATION
 from tests.clients import send_text, staff_login, start_conversation, visitor_socket
 from tests.conftest import LiveServer, Persona
 
@@ -36,7 +37,7 @@ async def test_supervisors_and_admins_search_by_conversation_action_staff_and_da
     officer = identity(officer_paris)
     await conversation_actions.take_conversation(rt, staff=officer, conversation_id=conversation_id)
     await conversation_actions.close_conversation(
-        rt, staff=officer, conversation_id=conversation_id
+        rt, staff=officer, conversation_id=conversation_id, qualification=QUALIFICATION
     )
     async with httpx.AsyncClient(
         base_url=live_server.url,
@@ -90,7 +91,7 @@ async def test_search_pages_newest_first(rt: Runtime, officer_paris: Persona) ->
             rt, staff=officer, conversation_id=conversation.id
         )
         await conversation_actions.close_conversation(
-            rt, staff=officer, conversation_id=conversation.id
+            rt, staff=officer, conversation_id=conversation.id, qualification=QUALIFICATION
         )
     filters = queries.AuditFilters(username=officer_paris.username)
     async with rt.reading() as session:

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from playwright.async_api import (
     Browser,
     BrowserContext,
-    Dialog,
     Locator,
     Page,
     expect,
@@ -160,18 +159,28 @@ async def staff_sends(page: Page, conversation_id: str, body: str) -> None:
     )
 
 
-async def close_from_console(page: Page, conversation_id: str, strings: dict[str, str]) -> None:
-    dialogs: list[str] = []
-
-    async def accept(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        await dialog.accept()
-
-    page.once("dialog", accept)
+async def close_from_console(
+    page: Page,
+    conversation_id: str,
+    strings: dict[str, str],
+    *,
+    channel: str = "domestic",
+    offence: str = "unknown",
+    outcomes: tuple[str, ...] = ("information",),
+) -> None:
+    """Close through the qualification dialog (chat type, offence suspected, outcomes)."""
     chat = staff_chat(page, conversation_id)
     await chat.locator("button.close-chat").click()
+    dialog = page.locator("#close-dialog")
+    await expect(dialog).to_be_visible()
+    await dialog.locator(f'input[name="channel"][value="{channel}"]').check()
+    await dialog.locator(f'input[name="offence"][value="{offence}"]').check()
+    for outcome in outcomes:
+        await dialog.locator(f'input[name="outcomes"][value="{outcome}"]').check()
+    await dialog.locator("button.close-submit").click()
+    await expect(dialog).to_be_hidden()
     await expect(chat.locator(".composer")).to_be_hidden()
-    assert dialogs == [strings["staff.close_confirm"]]
+    await expect(chat.locator("button.close-chat")).to_be_hidden()
 
 
 async def eventually(

@@ -100,7 +100,13 @@ async def test_after_the_end_the_visitor_can_start_again_with_a_clean_slate(
     page = await context.new_page()
     conversation_id, _ = await start_conversation(page, live_server)
     officer = await officer_takes(live_server, officer_paris, conversation_id)
-    await officer.send({"type": "close", "conversation_id": conversation_id})
+    await officer.send(
+        {
+            "type": "close",
+            "conversation_id": conversation_id,
+            "qualification": {"channel": "domestic", "offence": "no", "outcomes": ["information"]},
+        }
+    )
     await expect(page.locator("#ended")).to_be_visible()
     await expect(page.locator("#ended")).to_be_focused()
     await expect(page.locator("#notify")).to_be_hidden()

@@ -25,6 +25,7 @@ from confide.conversations.schemas import Author, AuthorKind, Status
 from confide.errors import PermissionDenied
 from confide.runtime import Runtime
 from confide.staff.schemas import StaffIdentity
+from tests.casework.helpers import QUALIFICATION
 from tests.conftest import Persona
 
 VISITOR = Author(AuthorKind.VISITOR)
@@ -217,8 +218,12 @@ async def test_only_the_assigned_officer_writes_and_closes(
             body="not mine",
         )
     with pytest.raises(PermissionDenied):
-        await actions.close_conversation(rt, staff=other, conversation_id=conversation.id)
-    await actions.close_conversation(rt, staff=paris, conversation_id=conversation.id)
+        await actions.close_conversation(
+            rt, staff=other, conversation_id=conversation.id, qualification=QUALIFICATION
+        )
+    await actions.close_conversation(
+        rt, staff=paris, conversation_id=conversation.id, qualification=QUALIFICATION
+    )
     with pytest.raises(ConversationClosed):
         await actions.send_message(
             rt,

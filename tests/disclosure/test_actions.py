@@ -40,6 +40,7 @@ from confide.errors import PermissionDenied
 from confide.runtime import Runtime
 from confide.security import crypto
 from confide.staff.schemas import StaffIdentity
+from tests.casework.helpers import QUALIFICATION
 from tests.conftest import PROSECUTOR_PASSPHRASE, Persona
 
 VISITOR_IP = "198.51.100.23"
@@ -353,7 +354,10 @@ async def test_identity_is_stored_encrypted_shown_to_the_assigned_officer_and_wi
         is None
     )
     await conversation_actions.close_conversation(
-        rt, staff=identity(officer_paris), conversation_id=conversation.id
+        rt,
+        staff=identity(officer_paris),
+        conversation_id=conversation.id,
+        qualification=QUALIFICATION,
     )
     with pytest.raises(ConversationClosed):
         await actions.give_identity(rt, conversation_id=conversation.id, fields={"name": "A"})

@@ -17,6 +17,7 @@ from confide.disclosure.models import DisclosureRequest, SealedMetadata, Volunta
 from confide.disclosure.schemas import ConnectionInfo, RequestStatus
 from confide.runtime import Runtime
 from confide.staff.schemas import StaffIdentity
+from tests.casework.helpers import QUALIFICATION
 from tests.conftest import PROSECUTOR_PASSPHRASE, Persona
 
 PAST = datetime(2000, 1, 1, 12, 0)
@@ -65,7 +66,9 @@ async def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
         body="bonjour",
     )
     await actions.give_identity(old, conversation_id=ended, fields={"name": "Old Name"})
-    await conversation_actions.close_conversation(old, staff=officer, conversation_id=ended)
+    await conversation_actions.close_conversation(
+        old, staff=officer, conversation_id=ended, qualification=QUALIFICATION
+    )
     # Still open: kept, but its sealed data goes after 30 days…
     still_open = await started(old)
     # …unless a request about it is pending.

@@ -49,3 +49,61 @@ async def test_the_chat_and_the_audience_filter_local_resources(rt: Runtime) -> 
 async def test_an_unknown_place_still_gets_the_national_lines(rt: Runtime) -> None:
     assert set(await lookup(rt, "", channel="sexual")) == NATIONAL
     assert set(await lookup(rt, "2A", channel="sexual")) == NATIONAL
+
+
+SPLIT_CSV = (
+    "type,name,address,postcode,insee,departement,phone,email,hours,audience,channels,source\n"
+    "ligne_nationale,3919 Violences Femmes Info,,,,,3919,,,women,domestic sexual,x\n"
+    "cidff,[FICTIF] CIDFF de Lozère,,,,48,04 00 00 00 01,,,women,domestic,x\n"
+    "association_aide_victimes,[FICTIF] Aide aux victimes Ardèche,,,,07,04 00 00 00 02,,,all,domestic,x\n"
+    "association_aide_victimes,[FICTIF] Aide aux victimes Haute-Loire,,,,43,04 00 00 00 03,,,all,domestic,x\n"
+    "association_aide_victimes,[FICTIF] Aide aux victimes Drôme,,,,26,04 00 00 00 04,,,all,domestic,x\n"
+    "association_aide_victimes,[FICTIF] Aide aux victimes Gard sexuelles,,,,30,04 00 00 00 05,,,all,sexual,x\n"
+    "association_aide_victimes,[FICTIF] Aide aux victimes Paris,,,,75,01 00 00 00 06,,,all,domestic,x\n"
+)
+
+
+def test_the_neighbour_table_reads_both_ways_and_names_real_departements() -> None:
+    from confide.referrals import neighbours
+    from confide.routing import postcodes
+
+    codes = postcodes.departement_codes()
+    for code, others in neighbours._BORDERS.items():
+        assert code in codes
+        for other in others.split():
+            assert other in codes
+            assert other != code
+            assert code in neighbours._BORDERS[other].split(), (code, other)
+    assert neighbours.of("75") == {"92", "93", "94"}
+    assert neighbours.of("2a") == {"2B"}
+    assert neighbours.of("974") == frozenset()
+    assert neighbours.around(["48", "07"]) == ["12", "15", "26", "30", "38", "42", "43", "84"]
+
+
+async def test_a_postal_code_spanning_two_departements_looks_in_both_then_their_neighbours(
+    rt: Runtime,
+) -> None:
+    from confide.conversations import actions as conversation_actions
+    from confide.routing import postcodes
+    from confide.staff.schemas import StaffIdentity
+    from tests.conftest import make_staff
+
+    # 48250 (Luc, Laveyrune…) is shared by Lozère and Ardèche in the La Poste data.
+    assert postcodes.lookup("48250").departements == ("48", "07")
+    assert (await actions.import_referrals(rt, SPLIT_CSV)).errors == []
+    officer = await make_staff(rt, "officer")
+    staff = StaffIdentity(officer.id, officer.username, "Agent", "officer", 0, "")
+    conversation, _ = await conversation_actions.start_conversation(
+        rt, channel="domestic", visitor_role="victim", postcode="48250", lang="fr"
+    )
+    assert conversation.departements == "48 07"
+    await conversation_actions.take_conversation(rt, staff=staff, conversation_id=conversation.id)
+
+    found = await actions.directory_for(rt, staff=staff, conversation_id=conversation.id)
+    assert [(r["name"], r["distance"]) for r in found] == [
+        ("[FICTIF] Aide aux victimes Ardèche", "departement"),
+        ("[FICTIF] CIDFF de Lozère", "departement"),
+        ("[FICTIF] Aide aux victimes Drôme", "neighbour"),
+        ("[FICTIF] Aide aux victimes Haute-Loire", "neighbour"),
+        ("3919 Violences Femmes Info", "national"),
+    ]

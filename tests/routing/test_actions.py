@@ -22,6 +22,7 @@ from confide.routing.errors import AtCapacity, TargetUnavailable
 from confide.routing.models import ConversationTransfer, ShiftSlot
 from confide.runtime import Runtime
 from confide.web.realtime.queue import queue_frame
+from tests.casework.helpers import QUALIFICATION
 from tests.conftest import Persona, make_staff
 from tests.routing.conftest import MakeTeam, at, identity, on_duty
 
@@ -157,7 +158,7 @@ async def test_priority_first_then_longest_waiting(
     await actions.tick(crt)
     assert (await conversation(crt, urgent)).status == Status.ACTIVE
     await conversation_actions.close_conversation(
-        crt, staff=identity(paris), conversation_id=urgent
+        crt, staff=identity(paris), conversation_id=urgent, qualification=QUALIFICATION
     )
     await actions.tick(crt)
     assert (await conversation(crt, oldest)).status == Status.ACTIVE

@@ -51,6 +51,7 @@ class AuditAction(StrEnum):
     FLAGS_CHANGED = "conversation.flags_changed"
     TRANSCRIPT_EXPORTED = "transcript.exported"
     SIGNALEMENT_CREATED = "signalement.created"
+    SIGNALEMENT_UPDATED = "signalement.updated"
     SIGNALEMENT_EXPORTED = "signalement.exported"
     HANDOFF_REQUESTED = "handoff.requested"
     HANDOFF_ACCEPTED = "handoff.accepted"

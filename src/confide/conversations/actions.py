@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from confide.audit.actions import AuditAction, record
+from confide.casework.models import ConversationOutcome
+from confide.casework.schemas import Outcome, Qualification
 from confide.conversations import queries
 from confide.conversations.errors import (
     AlreadyTaken,
@@ -40,6 +42,7 @@ from confide.conversations.schemas import (
 from confide.disclosure.actions import seal_connection
 from confide.disclosure.schemas import ConnectionInfo
 from confide.errors import PermissionDenied
+from confide.handoff import queries as handoff_queries
 from confide.i18n import N_
 from confide.routing import postcodes
 from confide.routing.capacity import reserve_slot
@@ -159,8 +162,8 @@ async def send_message(
 ) -> Sent:
     """Store a message with the conversation's next sequence number, then publish it.
 
-    Visitors (through their token) and the staff member assigned to the conversation may call
-    it. Idempotent per `client_id`: a resend returns the stored message and publishes nothing.
+    Visitors (through their token), the staff member assigned to the conversation and staff
+    who joined it as members (`handoff`) may call it; observers may not. Idempotent per `client_id`: a resend returns the stored message and publishes nothing.
     """
     body = check_body(rt, body)
     client_id = check_client_id(client_id)
@@ -178,9 +181,7 @@ async def send_message(
                 conversation.status != Status.ACTIVE
                 or conversation.assigned_staff_id != author.staff_id
             ):
-                raise PermissionDenied(
-                    N_("Only the staff member in charge of this conversation can write in it.")
-                )
+                await _check_member(tx, conversation, author)
             if kind != MessageKind.TEXT and author.kind == AuthorKind.VISITOR:
                 raise PermissionDenied()
             message = await _append(tx, conversation, author, body, client_id, kind)
@@ -197,6 +198,37 @@ async def send_message(
             key = await queries.conversation_key(session, rt.keyring, conversation_id)
         return Sent(queries.message_out(row, key), created=False)
     return Sent(message, created=True)
+
+
+async def mark_read(rt: Runtime, *, conversation_id: str, reader: Author, seq: int) -> int | None:
+    """Record that one side has read up to `seq` and tell the other side.
+
+    The visitor (through their token) or the staff member in charge; an observer reading
+    does not count. Only moves forward and never past the last message; returns the new
+    read position, or None when nothing changed (no publication then)."""
+    if seq < 1:
+        return None
+    visitor = reader.kind == AuthorKind.VISITOR
+    column = Conversation.visitor_read_seq if visitor else Conversation.staff_read_seq
+    condition = [
+        Conversation.id == conversation_id,
+        column < seq,
+        Conversation.last_seq >= seq,
+        Conversation.status.in_(OPEN_STATUSES),
+    ]
+    if not visitor:
+        condition.append(Conversation.assigned_staff_id == reader.staff_id)
+    async with rt.transaction() as tx:
+        result = await tx.session.execute(
+            update(Conversation).where(*condition).values({column: seq})
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        tx.publish_on_commit(
+            conversation_topic(conversation_id),
+            {"type": "read", "by": "visitor" if visitor else "staff", "seq": seq},
+        )
+    return seq
 
 
 async def take_conversation(
@@ -244,14 +276,22 @@ async def open_for_staff(
 ) -> Conversation:
     """The only way staff get a conversation: checks access and records the read in the audit log.
 
-    The assigned staff member may open it; others need `staff:conversation:read_all`.
+    The assigned staff member may open it; others need `staff:conversation:read_all`, or to
+    follow it (observer or member), or to be a psychologist while a hand-off is pending.
     """
     async with rt.transaction() as tx:
         conversation = await tx.session.get(Conversation, conversation_id)
         if conversation is None:
             raise ConversationNotFound()
-        if conversation.assigned_staff_id != staff.id and not staff.can(
-            Permission.CONVERSATION_READ_ALL
+        if (
+            conversation.assigned_staff_id != staff.id
+            and not staff.can(Permission.CONVERSATION_READ_ALL)
+            and not await handoff_queries.may_follow(
+                tx.session,
+                conversation_id,
+                staff.id,
+                psychologist=staff.can(Permission.HANDOFF_ACCEPT),
+            )
         ):
             raise PermissionDenied()
         await record(
@@ -263,8 +303,13 @@ async def open_for_staff(
     return conversation
 
 
-async def close_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_id: str) -> None:
-    """Close an active conversation. The assigned staff member only. Audited as `conversation.closed`."""
+async def close_conversation(
+    rt: Runtime, *, staff: StaffIdentity, conversation_id: str, qualification: Qualification
+) -> None:
+    """Close an active conversation with its qualification (confirmed chat type, offence
+    suspected, outcomes), stored in `conversation_outcomes` in the same transaction: the only
+    place that closes. The assigned staff member only. Audited as `conversation.closed` with
+    the qualification (codes only) in the detail."""
     async with rt.transaction() as tx:
         conversation = await _lock(tx, conversation_id)
         if conversation.assigned_staff_id != staff.id or not staff.can(
@@ -276,11 +321,23 @@ async def close_conversation(rt: Runtime, *, staff: StaffIdentity, conversation_
         await _append(tx, conversation, Author(AuthorKind.SYSTEM), SystemEvent.CLOSED, None)
         conversation.status = Status.CLOSED
         conversation.closed_at = tx.now
+        # A conversation is closed once; a row left by an earlier close would be replaced.
+        outcome = await tx.session.get(ConversationOutcome, conversation_id)
+        if outcome is None:
+            outcome = ConversationOutcome(conversation_id=conversation_id)
+            tx.session.add(outcome)
+        outcome.channel = qualification.channel.value
+        outcome.offence = qualification.offence.value
+        for value in Outcome:
+            setattr(outcome, value.value, value in qualification.outcomes)
+        outcome.closed_by = staff.id
+        outcome.closed_at = tx.now
         await record(
             tx,
             AuditAction.CONVERSATION_CLOSED,
             actor_staff_id=staff.id,
             conversation_id=conversation_id,
+            detail={"qualification": qualification.as_detail()},
         )
         tx.publish_on_commit(conversation_topic(conversation_id), {"type": "closed"})
         # A slot is free: the assignment engine hands out the next conversation.
@@ -314,6 +371,25 @@ async def visitor_leaves(rt: Runtime, *, token: str, erase: bool) -> None:
                 conversation.status = Status.ERASED
                 conversation.closed_at = tx.now
             tx.publish_on_commit(conversation_topic(conversation.id), {"type": "erased"})
+
+
+async def _check_member(tx: Tx, conversation: Conversation, author: Author) -> None:
+    """Staff not in charge may write only as a member who joined (a supervisor); observers
+    and everyone else are refused."""
+    joined = (
+        await handoff_queries.participant(tx.session, conversation.id, author.staff_id)
+        if author.staff_id is not None and conversation.status == Status.ACTIVE
+        else None
+    )
+    if joined is not None and joined.mode == handoff_queries.ParticipantMode.MEMBER:
+        return
+    if joined is not None:
+        raise PermissionDenied(
+            N_("You are following this conversation as an observer: you cannot write in it.")
+        )
+    raise PermissionDenied(
+        N_("Only the staff member in charge of this conversation can write in it.")
+    )
 
 
 async def _lock(tx: Tx, conversation_id: str) -> Conversation:

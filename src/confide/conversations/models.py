@@ -23,9 +23,14 @@ class Conversation(Base):
     lang: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(12), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Case-work flags set by staff ("danger", "minor"; space-separated): they set `priority`.
+    flags: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # Digest of the visitor's token; NULL once the visitor erased the conversation.
     token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Read state: the highest sequence number each side has seen (shown as "read" to the other).
+    visitor_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    staff_read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     assigned_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_members.id"), index=True
     )

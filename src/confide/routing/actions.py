@@ -375,7 +375,6 @@ async def transfer_conversation(
     note = (note or "").strip()
     if len(note) > NOTE_MAX_CHARS:
         raise TransferInvalid(N_("The note is too long (1,000 characters at most)."))
-    settings = rt.settings
     async with rt.transaction() as tx:
         conversation = await tx.session.scalar(
             select(Conversation).where(Conversation.id == conversation_id).with_for_update()
@@ -386,90 +385,120 @@ async def transfer_conversation(
             raise PermissionDenied()
         if conversation.status != Status.ACTIVE:
             raise ConversationClosed()
-        team: Team | None = None
-        if to_psychologists:
-            team = await tx.session.scalar(
-                select(Team).where(Team.kind == TeamKind.PSYCHOLOGISTS).order_by(Team.id).limit(1)
-            )
-            if team is None:
-                raise TransferInvalid(N_("No psychologists' team is set up."))
-        elif to_team_id is not None:
-            team = await tx.session.get(Team, to_team_id)
-            if team is None:
-                raise TeamNotFound()
-        target: StaffMember | None = None
-        if to_staff_id is not None:
-            if to_staff_id == staff.id:
-                raise TransferInvalid()
-            target = await tx.session.get(StaffMember, to_staff_id)
-            if (
-                target is None
-                or not target.is_active
-                or not has_permission(target.role, Permission.CONVERSATION_CHAT)
-            ):
-                raise StaffNotFound()
-            try:
-                await reserve_slot(tx, target.id, settings.routing_default_capacity)
-            except AtCapacity:
-                raise TargetUnavailable() from None
-        tx.session.add(
-            ConversationTransfer(
-                conversation_id=conversation.id,
-                from_staff_id=staff.id,
-                to_staff_id=target.id if target else None,
-                to_team_id=team.id if team else None,
-                note_ciphertext=(
-                    encrypt_text(conversation_queries.data_key(tx.keyring, conversation), note)
-                    if note
-                    else None
-                ),
-                at=tx.now,
-            )
-        )
-        await record(
+        await move_conversation(
             tx,
-            AuditAction.CONVERSATION_TRANSFERRED,
-            actor_staff_id=staff.id,
+            conversation,
+            default_capacity=rt.settings.routing_default_capacity,
+            actor_id=staff.id,
+            to_staff_id=to_staff_id,
+            to_team_id=to_team_id,
+            to_psychologists=to_psychologists,
+            note=note,
+        )
+    return conversation
+
+
+async def move_conversation(
+    tx: Tx,
+    conversation: Conversation,
+    *,
+    default_capacity: int,
+    actor_id: int,
+    to_staff_id: int | None = None,
+    to_team_id: int | None = None,
+    to_psychologists: bool = False,
+    note: str = "",
+    action: AuditAction = AuditAction.CONVERSATION_TRANSFERRED,
+    reason: str = "transferred",
+) -> None:
+    """Move an active conversation (its row locked by the caller, who checked who may) from
+    whoever holds it to a colleague or a team: shared by transfers and supervisors'
+    reassignments (`handoff.actions.reassign_conversation`). The holder's consoles get
+    `released` with `reason`; audited as `action` by `actor_id`."""
+    from_staff_id = conversation.assigned_staff_id
+    team: Team | None = None
+    if to_psychologists:
+        team = await tx.session.scalar(
+            select(Team).where(Team.kind == TeamKind.PSYCHOLOGISTS).order_by(Team.id).limit(1)
+        )
+        if team is None:
+            raise TransferInvalid(N_("No psychologists' team is set up."))
+    elif to_team_id is not None:
+        team = await tx.session.get(Team, to_team_id)
+        if team is None:
+            raise TeamNotFound()
+    target: StaffMember | None = None
+    if to_staff_id is not None:
+        if to_staff_id == from_staff_id:
+            raise TransferInvalid()
+        target = await tx.session.get(StaffMember, to_staff_id)
+        if (
+            target is None
+            or not target.is_active
+            or not has_permission(target.role, Permission.CONVERSATION_CHAT)
+        ):
+            raise StaffNotFound()
+        try:
+            await reserve_slot(tx, target.id, default_capacity)
+        except AtCapacity:
+            raise TargetUnavailable() from None
+    tx.session.add(
+        ConversationTransfer(
             conversation_id=conversation.id,
-            detail={
-                "to_staff_id": target.id if target else None,
-                "to_team_id": team.id if team else None,
-                "has_note": bool(note),
-            },
+            from_staff_id=from_staff_id,
+            to_staff_id=target.id if target else None,
+            to_team_id=team.id if team else None,
+            note_ciphertext=(
+                encrypt_text(conversation_queries.data_key(tx.keyring, conversation), note)
+                if note
+                else None
+            ),
+            at=tx.now,
+        )
+    )
+    detail: dict[str, object] = {
+        "to_staff_id": target.id if target else None,
+        "to_team_id": team.id if team else None,
+        "has_note": bool(note),
+    }
+    if actor_id != from_staff_id:
+        detail["from_staff_id"] = from_staff_id
+    await record(
+        tx, action, actor_staff_id=actor_id, conversation_id=conversation.id, detail=detail
+    )
+    if from_staff_id is not None:
+        tx.publish_on_commit(
+            staff_topic(from_staff_id),
+            {"type": "released", "conversation_id": conversation.id, "reason": reason},
+        )
+    if target is not None:
+        conversation.assigned_staff_id = target.id
+        conversation.assigned_at = tx.now
+        await append_system(
+            tx,
+            conversation,
+            SystemEvent.TRANSFERRED_PSYCHOLOGIST
+            if target.role == "psychologist"
+            else SystemEvent.TRANSFERRED_OFFICER,
         )
         tx.publish_on_commit(
-            staff_topic(staff.id),
-            {"type": "released", "conversation_id": conversation.id, "reason": "transferred"},
+            conversation_topic(conversation.id), {"type": "assigned", "role": target.role}
         )
-        if target is not None:
-            conversation.assigned_staff_id = target.id
-            conversation.assigned_at = tx.now
-            await append_system(
-                tx,
-                conversation,
-                SystemEvent.TRANSFERRED_PSYCHOLOGIST
-                if target.role == "psychologist"
-                else SystemEvent.TRANSFERRED_OFFICER,
-            )
-            tx.publish_on_commit(
-                conversation_topic(conversation.id), {"type": "assigned", "role": target.role}
-            )
-            tx.publish_on_commit(
-                staff_topic(target.id),
-                {"type": "assigned_to_you", "conversation_id": conversation.id},
-            )
-        else:
-            assert team is not None
-            conversation.team_id = team.id
-            await _back_to_queue(tx, conversation, tx.now)
-            await append_system(
-                tx,
-                conversation,
-                SystemEvent.TRANSFERRED_TO_PSYCHOLOGISTS
-                if team.kind == TeamKind.PSYCHOLOGISTS
-                else SystemEvent.TRANSFERRED_TEAM,
-            )
-    return conversation
+        tx.publish_on_commit(
+            staff_topic(target.id),
+            {"type": "assigned_to_you", "conversation_id": conversation.id},
+        )
+    else:
+        assert team is not None
+        conversation.team_id = team.id
+        await _back_to_queue(tx, conversation, tx.now)
+        await append_system(
+            tx,
+            conversation,
+            SystemEvent.TRANSFERRED_TO_PSYCHOLOGISTS
+            if team.kind == TeamKind.PSYCHOLOGISTS
+            else SystemEvent.TRANSFERRED_TEAM,
+        )
 
 
 # --- officers: availability, presence, capacity, shifts -----------------------------------

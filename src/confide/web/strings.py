@@ -17,6 +17,7 @@ CLIENT_STRINGS: dict[str, str] = {
     "delivery.sending": N_("Sending…"),
     "delivery.sent": N_("Sent"),
     "delivery.failed": N_("Not sent"),
+    "delivery.read": N_("Seen"),
     "author.visitor": N_("You"),
     "author.person": N_("The person"),
     "author.officer": N_("Police officer"),
@@ -85,6 +86,14 @@ CLIENT_STRINGS: dict[str, str] = {
     "staff.transfer_note_from": N_("Note from a colleague: {note}"),
     "staff.alert": N_("Nobody has answered for {minutes} min: {what}."),
     "staff.alert_badge": N_("unanswered"),
+    # Console comfort: notifications, unread counts, shortcuts.
+    "staff.notify_assigned": N_("A conversation has been assigned to you"),
+    "staff.notify_message": N_("New message"),
+    "staff.notify_denied": N_(
+        "Desktop notifications are blocked by the browser. Allow them in the site settings."
+    ),
+    "staff.unread": N_("{count} unread"),
+    "staff.tab_shortcut": N_("Alt+{n}"),
     # Voluntary identity (issue 6).
     "identity.saved": N_(
         "Sent. Only the officer in charge of this conversation can read it. You can withdraw it."
@@ -113,9 +122,119 @@ CLIENT_STRINGS: dict[str, str] = {
     "referral.type.unite_police_gendarmerie": N_("Police or gendarmerie unit"),
     "referral.type.ligne_nationale": N_("National helpline"),
     # --- canned replies and guidance cards (console-replies.js, cards.js) ---
+    "replies.open": N_("Replies"),
+    "replies.title": N_("Canned replies"),
+    "replies.filter": N_("Filter the replies"),
+    "replies.none": N_("No canned reply for this chat and language."),
+    "replies.no_match": N_("No reply matches."),
+    "replies.close": N_("Close"),
+    "replies.hint": N_(
+        "Shortcuts: type / at the start of the message or press Alt+R to choose a reply; arrows to move, Enter to insert, Esc to close. The text is inserted, not sent."
+    ),
+    "guidance.open": N_("Guidance"),
+    "guidance.title": N_("Guidance cards"),
+    "guidance.send": N_("Send this card"),
+    "guidance.none": N_("No guidance card for this chat."),
+    "guidance.call": N_("Call"),
+    "guidance.sms": N_("Send a text message to"),
+    "guidance.label": N_("Guidance card"),
     # --- case work: notes, flags, closing qualification, transcript (console-casework.js) ---
+    "flag.danger": N_("Immediate danger"),
+    "flag.minor": N_("Suspected minor"),
+    "casework.flags": N_("Flags"),
+    "casework.flag_alert": N_("{flag} reported by a {role}: {what}"),
+    "casework.open": N_("Open"),
+    "casework.dismiss": N_("Dismiss"),
+    "casework.notes": N_("Internal notes"),
+    "casework.notes_hint": N_("Only staff see these notes, never the person."),
+    "casework.notes_none": N_("No note yet."),
+    "casework.note_label": N_("New note"),
+    "casework.note_add": N_("Add the note"),
+    "casework.note_too_long": N_("The note is too long (2,000 characters at most)."),
+    "casework.transcript": N_("Transcript"),
+    "casework.close": N_("Close…"),
+    "casework.close_title": N_("Close the conversation"),
+    "casework.close_intro": N_(
+        "Qualify the conversation before closing it. The person will be told it is closed."
+    ),
+    "casework.close_channel": N_("Confirmed chat type"),
+    "casework.close_offence": N_("Offence suspected"),
+    "casework.close_outcomes": N_("What was done (at least one)"),
+    "casework.close_prefilled": N_("Ticked from the conversation's history: please check."),
+    "casework.close_submit": N_("Close the conversation"),
+    "casework.missing_all": N_(
+        "Please complete the closing form: confirm the chat type, say whether an offence is suspected and tick at least one outcome."
+    ),
+    "casework.missing_channel": N_("Please confirm the chat type before closing."),
+    "casework.missing_offence": N_("Please say whether an offence is suspected before closing."),
+    "casework.missing_outcomes": N_("Please tick at least one outcome before closing."),
+    "offence.yes": N_("Yes"),
+    "offence.no": N_("No"),
+    "offence.unknown": N_("Cannot say"),
+    "outcome.information": N_("Information given"),
+    "outcome.referral": N_("Referred to a resource"),
+    "outcome.guidance": N_("Complaint guidance given"),
+    "outcome.signalement": N_("Signalement to a competent unit"),
+    "outcome.emergency": N_("Emergency services alerted"),
+    "outcome.handoff": N_("Handed over to a psychologist"),
+    "casework.status.waiting": N_("waiting"),
+    "casework.status.active": N_("in progress"),
+    "casework.status.closed": N_("closed by staff"),
+    "casework.status.abandoned": N_("left by the person before an answer"),
+    "casework.status.erased": N_("erased by the person"),
     # --- hand-offs and supervision (console-handoff.js) ---
+    "handoff.request": N_("Hand off to a psychologist"),
+    "handoff.dialog_title": N_("Hand off to a psychologist"),
+    "handoff.note": N_("Note for the psychologist (the person does not see it)"),
+    "handoff.stay": N_("Stay in the conversation as a silent observer"),
+    "handoff.send": N_("Ask for a psychologist"),
+    "handoff.pending": N_("Waiting for a psychologist to accept…"),
+    "handoff.cancel": N_("Cancel the request"),
+    "handoff.cancelled": N_("Hand-off request cancelled."),
+    "handoff.accepted_observer": N_(
+        "A psychologist has taken over. You are following as a silent observer."
+    ),
+    "handoff.accepted_left": N_("A psychologist has taken over this conversation."),
+    "handoff.requests": N_("Hand-off requests"),
+    "handoff.none": N_("No hand-off request."),
+    "handoff.requested_since": N_("asked {minutes} min ago"),
+    "handoff.note_from": N_("Officer's note: {note}"),
+    "handoff.no_note": N_("No note."),
+    "handoff.read": N_("Read the history"),
+    "handoff.accept": N_("Accept"),
+    "handoff.reading": N_(
+        "You are reading the history of a hand-off request. Accept it to answer the person."
+    ),
+    "handoff.close_history": N_("Close"),
+    "handoff.released_reader": N_(
+        "This hand-off request is no longer open: it was accepted or cancelled."
+    ),
+    "observer.notice": N_("You are following this conversation as a silent observer."),
+    "observer.leave": N_("Leave"),
+    "observer.left": N_("You left this conversation."),
+    "supervision.title": N_("Live conversations"),
+    "supervision.none": N_("No live conversation in your teams."),
+    "supervision.in_charge": N_("{name} ({role}) for {minutes} min"),
+    "supervision.unassigned": N_("Nobody in charge"),
+    "supervision.read": N_("Read"),
+    "supervision.join": N_("Join"),
+    "supervision.reassign": N_("Reassign"),
+    "supervision.reassign_to": N_("Reassign to"),
+    "supervision.reassign_note": N_("Note for the next officer (the person does not see it)"),
+    "supervision.reassigned": N_("Conversation reassigned."),
+    "supervision.no_target": N_("No other officer to reassign to."),
+    "supervision.member_notice": N_(
+        "You joined this conversation: you write alongside the officer in charge."
+    ),
+    "supervision.released_reassigned": N_(
+        "A supervisor reassigned this conversation to a colleague."
+    ),
     # --- signalements (console-reports.js) ---
+    "signalement.open": N_("Signalement"),
+    "signalement.list": N_("Signalements"),
+    "signalement.urgency.immediate": N_("Immediate"),
+    "signalement.urgency.within_24h": N_("Within 24 hours"),
+    "signalement.urgency.normal": N_("Normal"),
 }
 
 

@@ -44,7 +44,13 @@ async def test_officer_takes_a_conversation_and_both_exchange_messages(
     await send_text(visitor, "Oui pour l'instant")
     assert (await officer.expect("message", seq=4))["body"] == "Oui pour l'instant"
 
-    await officer.send({"type": "close", "conversation_id": conversation_id})
+    await officer.send(
+        {
+            "type": "close",
+            "conversation_id": conversation_id,
+            "qualification": {"channel": "domestic", "offence": "yes", "outcomes": ["information"]},
+        }
+    )
     await visitor.expect("closed")
     await visitor.send(
         {"type": "send", "client_id": "4b7f0f3e-0d55-4a9e-9d8c-1d3f6f0e2a11", "body": "encore ?"}

@@ -8,6 +8,7 @@ import logging
 import math
 from typing import Any
 
+from confide.casework import queries as casework_queries
 from confide.conversations import queries
 from confide.conversations.actions import QUEUE_TOPIC
 from confide.runtime import Runtime
@@ -62,6 +63,7 @@ class QueueWatcher:
         async with self.rt.reading() as session:
             waiting = await queries.waiting_queue(session)
             average_wait = await queries.recent_wait_seconds(session, self.rt.clock())
+            flags = await casework_queries.flags_by_conversation(session, (w.id for w in waiting))
         for position, item in enumerate(waiting, start=1):
             connection = self.visitors.get(item.id)
             if connection is not None:
@@ -78,6 +80,7 @@ class QueueWatcher:
                         "departement": item.departement,
                         "priority": item.priority,
                         "alert": item.alerted,
+                        "flags": flags.get(item.id, []),
                         "waiting_s": max(0, int((now - item.created_at).total_seconds())),
                     }
                     for item in waiting

@@ -35,7 +35,7 @@ from confide.web.realtime import (  # noqa: F401  (each registers its frames)
 from confide.web.realtime.bus import Payload
 from confide.web.realtime.connection import BadFrame, Connection, Disconnected
 from confide.web.realtime.queue import QueueWatcher
-from confide.web.realtime.visitor import CLOSE_UNAUTHORISED
+from confide.web.realtime.visitor import CLOSE_UNAUTHORISED, read_position
 
 router = APIRouter()
 
@@ -44,6 +44,7 @@ FRAME_PERMISSIONS: dict[str, Permission] = {
     "open": Permission.CONVERSATION_CHAT,
     "send": Permission.CONVERSATION_CHAT,
     "typing": Permission.CONVERSATION_CHAT,
+    "read": Permission.CONVERSATION_CHAT,
     "take_next": Permission.CONVERSATION_TAKE,
     "transfer": Permission.CONVERSATION_TRANSFER,
     "transfer_targets": Permission.CONVERSATION_TRANSFER,
@@ -149,6 +150,8 @@ def summary(conversation: Conversation) -> dict[str, Any]:
         "departement": conversation.departement,
         "status": conversation.status,
         "last_seq": conversation.last_seq,
+        # How far the visitor has read (this console's messages show "read").
+        "visitor_read_seq": conversation.visitor_read_seq,
     }
 
 
@@ -217,6 +220,13 @@ async def _handle(
                 "client_id": sent.message.client_id,
                 "seq": sent.message.seq,
             }
+        )
+    elif kind == "read":
+        await actions.mark_read(
+            rt,
+            conversation_id=conversation_id,
+            reader=Author(AuthorKind(staff.role), staff.id),
+            seq=read_position(frame),
         )
     elif kind == "typing":
         if conversation_id in connection.feeds:
@@ -398,6 +408,11 @@ async def _pump(connection: Connection, staff: StaffIdentity) -> None:
                 if payload.get("author") == "visitor":
                     await connection.send(
                         {"type": "typing", "conversation_id": kind, "author": "visitor"}
+                    )
+            elif event == "read":
+                if payload.get("by") == "visitor":
+                    await connection.send(
+                        {"type": "read", "conversation_id": kind, "seq": payload.get("seq")}
                     )
             elif event in ("closed", "erased", "assigned") or (
                 event in frames.FORWARDED_CONVERSATION_EVENTS

@@ -113,6 +113,13 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 elif kind == "identity_withdraw":
                     await disclosure_actions.withdraw_identity(rt, conversation_id=conversation_id)
                     await connection.send({"type": "identity_withdrawn"})
+                elif kind == "read":
+                    await actions.mark_read(
+                        rt,
+                        conversation_id=conversation_id,
+                        reader=Author(AuthorKind.VISITOR),
+                        seq=read_position(frame),
+                    )
                 elif kind == "ping":
                     await connection.send({"type": "pong"})
                 else:
@@ -137,6 +144,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await connection.close_feeds()
 
 
+def read_position(frame: dict[str, Any]) -> int:
+    """The `seq` of a `read` frame: a positive integer, or `BadFrame`."""
+    seq = frame.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise BadFrame()
+    return seq
+
+
 async def _ready_frame(connection: Connection, conversation: Conversation) -> dict[str, Any]:
     assigned = None
     if conversation.assigned_staff_id is not None:
@@ -157,6 +172,8 @@ async def _ready_frame(connection: Connection, conversation: Conversation) -> di
         "channel": conversation.channel,
         "role": conversation.visitor_role,
         "last_seq": conversation.last_seq,
+        # How far the staff member in charge has read (the visitor's messages show "read").
+        "staff_read_seq": conversation.staff_read_seq,
         "assigned": assigned,
     }
 
@@ -197,6 +214,9 @@ async def _deliver(connection: Connection, feed: Feed) -> None:
                     "display_name": payload.get("display_name"),
                 }
             )
+        elif event == "read":
+            if payload.get("by") == "staff":
+                await connection.send({"type": "read", "seq": payload.get("seq")})
         elif event == "closed":
             await connection.send({"type": "closed", "status": str(Status.CLOSED)})
         elif event == "erased":

@@ -15,7 +15,10 @@ const $ = (id) => document.getElementById(id);
 const chats = new Map(); // conversation_id -> {summary, el, lastSeq, pending, unread, ended, tab}
 let active = null;
 let capacity = null;
+let myRole = null; // this console's staff role, from `hello`
 let transferFor = null; // conversation_id the transfer dialog is open for
+let takingByHand = false; // the next `opened` answers this console's own click: no alert
+const requested = new Set(); // conversations this console asked to open (ctx.expectOpen)
 
 function setConnection(name) {
   const el = $("connection");
@@ -48,6 +51,9 @@ const ctx = {
   // Called with (chat) when a chat is shown.
   selectHooks: [],
   showError: (message) => showError(message),
+  // Say that the next `opened` of this conversation answers the user's own action (no alert,
+  // and it is shown at once).
+  expectOpen: (id) => requested.add(id),
 };
 
 const socket = new LiveSocket({
@@ -86,12 +92,21 @@ function renderQueue(items) {
       badge.textContent = S["staff.alert_badge"];
       text.append(" ", badge);
     }
+    // Flags set by a colleague before the conversation came back to the queue.
+    for (const flag of item.flags || []) {
+      const badge = document.createElement("span");
+      badge.className = `tag flag flag-${flag}`;
+      badge.textContent = S[`flag.${flag}`] || flag;
+      text.append(" ", badge);
+    }
+    if (item.flags && item.flags.length) li.classList.add("flagged");
     const take = document.createElement("button");
     take.type = "button";
     take.className = "primary take";
     take.textContent = S["staff.take"];
     take.addEventListener("click", () => {
       take.disabled = true;
+      takingByHand = true;
       socket.send({ type: "take", conversation_id: item.conversation_id });
     });
     li.append(text, take);
@@ -104,6 +119,7 @@ function ensureChat(summary) {
   if (chat) return chat;
   const el = $("chat-template").content.firstElementChild.cloneNode(true);
   el.id = `chat-${summary.conversation_id}`;
+  el.hidden = true; // shown by select()
   el.dataset.conversationId = summary.conversation_id;
   el.querySelector(".meta").textContent = describe(summary);
   const disclosure = el.querySelector(".disclosure-link");
@@ -127,9 +143,10 @@ function ensureChat(summary) {
   tab.type = "button";
   tab.setAttribute("role", "tab");
   tab.className = "tab";
+  tab.setAttribute("aria-selected", "false");
   tab.dataset.conversationId = summary.conversation_id;
   tab.addEventListener("click", () => select(summary.conversation_id));
-  chat = { summary, el, tab, lastSeq: 0, pending: [], unread: 0, ended: false, shown: new Map() };
+  chat = { summary, el, tab, lastSeq: 0, pending: [], unread: 0, ended: false, shown: new Map(), visitorRead: summary.visitor_read_seq || 0, readSent: 0 };
   chats.set(summary.conversation_id, chat);
   for (const hook of ctx.chatHooks) hook(chat);
   const form = el.querySelector(".composer");
@@ -169,8 +186,109 @@ function ensureChat(summary) {
 
 function updateTab(chat) {
   const label = S[`channel.${chat.summary.channel}`];
-  chat.tab.textContent = chat.unread ? `${label} (${chat.unread})` : label;
+  const position = [...chats.keys()].indexOf(chat.summary.conversation_id) + 1;
+  chat.tab.replaceChildren();
+  const name = document.createElement("span");
+  name.textContent = label;
+  chat.tab.append(name);
+  if (chat.unread) {
+    const badge = document.createElement("span");
+    badge.className = "unread";
+    badge.textContent = String(chat.unread);
+    badge.setAttribute("aria-label", format(S["staff.unread"], { count: chat.unread }));
+    chat.tab.append(" ", badge);
+  }
+  chat.tab.title = position <= 9 ? format(S["staff.tab_shortcut"], { n: position }) : "";
   chat.tab.classList.toggle("ended", chat.ended);
+  updateTitle();
+}
+
+// The window title counts unread messages, so a console in the background shows them.
+const baseTitle = document.title;
+function updateTitle() {
+  const total = [...chats.values()].reduce((sum, c) => sum + c.unread, 0);
+  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+}
+
+// ---- notifications (sound, desktop): a chat assigned, or a message while away ----
+const PREFS_KEY = "confide.console.prefs"; // staff device only; the visitor page stores nothing
+const prefs = { sound: true, desktop: false };
+try { Object.assign(prefs, JSON.parse(localStorage.getItem(PREFS_KEY) || "{}")); } catch { /* defaults */ }
+let audio = null;
+
+function beep() {
+  if (!prefs.sound) return;
+  try {
+    audio = audio || new AudioContext();
+    for (const [i, frequency] of [660, 880].entries()) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      gain.gain.value = 0.08;
+      osc.connect(gain).connect(audio.destination);
+      osc.frequency.value = frequency;
+      osc.start(audio.currentTime + i * 0.18);
+      osc.stop(audio.currentTime + i * 0.18 + 0.15);
+    }
+  } catch { /* no audio device */ }
+}
+
+// Never the message itself: the notification may show on a screen others can see.
+function notify(chat, text) {
+  beep();
+  if (!prefs.desktop || !("Notification" in window) || Notification.permission !== "granted") return;
+  const note = new Notification(text, { body: describe(chat.summary), tag: chat.summary.conversation_id, silent: true });
+  note.onclick = () => { window.focus(); select(chat.summary.conversation_id); note.close(); };
+}
+
+function setupNotifications() {
+  const sound = $("pref-sound");
+  const desktop = $("pref-desktop");
+  sound.checked = prefs.sound;
+  desktop.checked = prefs.desktop && "Notification" in window && Notification.permission === "granted";
+  const save = () => localStorage.setItem(PREFS_KEY, JSON.stringify(prefs));
+  sound.addEventListener("change", () => { prefs.sound = sound.checked; save(); if (prefs.sound) beep(); });
+  desktop.addEventListener("change", async () => {
+    prefs.desktop = desktop.checked;
+    if (desktop.checked && "Notification" in window && Notification.permission !== "granted") {
+      const answer = await Notification.requestPermission();
+      if (answer !== "granted") {
+        desktop.checked = false;
+        prefs.desktop = false;
+        showError(S["staff.notify_denied"]);
+      }
+    }
+    save();
+  });
+  if (!("Notification" in window)) desktop.closest("label").hidden = true;
+}
+
+// ---- keyboard shortcuts ----
+function setupShortcuts() {
+  document.addEventListener("keydown", (event) => {
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    const ids = [...chats.keys()];
+    const at = ids.indexOf(active);
+    let target = null;
+    if (event.key === "ArrowDown" || event.key === "PageDown") target = ids[(at + 1) % ids.length];
+    else if (event.key === "ArrowUp" || event.key === "PageUp") target = ids[(at - 1 + ids.length) % ids.length];
+    else if (/^Digit[1-9]$/.test(event.code)) target = ids[Number(event.code.slice(5)) - 1];
+    else if (event.code === "KeyN") {
+      event.preventDefault();
+      $("take-next").click();
+      return;
+    } else if (event.code === "KeyH" || event.key === "?") {
+      event.preventDefault();
+      $("shortcuts-dialog").showModal();
+      return;
+    }
+    if (target) {
+      event.preventDefault();
+      select(target);
+      chats.get(target).el.querySelector(".composer textarea").focus();
+    }
+  });
+  $("shortcuts-open").addEventListener("click", () => $("shortcuts-dialog").showModal());
+  $("shortcuts-close").addEventListener("click", () => $("shortcuts-dialog").close());
 }
 
 function select(conversationId) {
@@ -182,11 +300,13 @@ function select(conversationId) {
     if (on) {
       chat.unread = 0;
       updateTab(chat);
+      reportRead(chat);
     }
   }
+  updateTitle();
   const chat = chats.get(conversationId);
   if (chat) for (const hook of ctx.selectHooks) hook(chat);
-  if (chat && !chat.ended) chat.el.querySelector("textarea").focus();
+  if (chat && !chat.ended) chat.el.querySelector(".composer textarea").focus();
 }
 
 function authorLabel(author) {
@@ -197,7 +317,11 @@ function authorLabel(author) {
 
 function messageItem(conversationId, author, body, at) {
   const li = document.createElement("li");
-  li.className = `message ${author === "visitor" ? "from-other" : "from-self"}`;
+  // Our side: what this console sent, and colleagues of the same role (the earlier officer
+  // of a transferred chat); the visitor and other roles (a psychologist an officer observes)
+  // on the other side.
+  const ours = author === "self" || author === myRole;
+  li.className = `message ${ours ? "from-self" : "from-other"}`;
   const meta = document.createElement("span");
   meta.className = "meta";
   meta.textContent = `${authorLabel(author)}${at ? " · " + timeOf(at, lang) : ""}`;
@@ -216,6 +340,7 @@ function onMessage(frame) {
   let li = frame.client_id && chat.shown.get(frame.client_id);
   if (li) {
     li.classList.remove("pending");
+    li.dataset.seq = String(frame.seq);
     li.querySelector(".meta").textContent = `${authorLabel(frame.author)} · ${timeOf(frame.at, lang)}`;
     chat.pending = chat.pending.filter((p) => p.client_id !== frame.client_id);
   } else if (frame.author === "system") {
@@ -226,14 +351,43 @@ function onMessage(frame) {
     li = messageItem(frame.conversation_id, frame.author, frame.body, frame.at);
     const card = renderCard(S, frame.kind, frame.body);
     if (card) li.querySelector(".body").replaceChildren(card);
+    if (frame.author !== "visitor") li.dataset.seq = String(frame.seq);
   }
   list.append(li);
   if (frame.author === "visitor") chat.el.querySelector(".typing").textContent = "";
-  if (active !== frame.conversation_id && frame.author === "visitor") {
-    chat.unread += 1;
-    updateTab(chat);
+  if (frame.author === "visitor") {
+    if (active !== frame.conversation_id || document.hidden) {
+      chat.unread += 1;
+      updateTab(chat);
+      if (document.hidden) notify(chat, S["staff.notify_message"]);
+    } else {
+      reportRead(chat);
+    }
   }
+  showReadState(chat);
   li.scrollIntoView({ block: "end" });
+}
+
+// Our messages the visitor has read show "Read".
+function showReadState(chat) {
+  for (const li of chat.el.querySelectorAll(".messages .from-self[data-seq]")) {
+    if (Number(li.dataset.seq) > chat.visitorRead || li.querySelector(".receipt")) continue;
+    const mark = document.createElement("span");
+    mark.className = "receipt";
+    mark.textContent = S["delivery.read"];
+    li.append(mark);
+  }
+}
+
+// Tell the server this console has shown the chat's messages (only when it is in view).
+function reportRead(chat) {
+  clearTimeout(chat.readTimer);
+  chat.readTimer = setTimeout(() => {
+    if (chat.ended || document.hidden || active !== chat.summary.conversation_id) return;
+    if (chat.lastSeq <= chat.readSent) return;
+    chat.readSent = chat.lastSeq;
+    socket.send({ type: "read", conversation_id: chat.summary.conversation_id, seq: chat.lastSeq });
+  }, 600);
 }
 
 function showReferrals(frame) {
@@ -365,6 +519,7 @@ function setupConsoleControls() {
   availability.addEventListener("change", () => socket.send({ type: "availability", value: availability.value }));
   $("take-next").addEventListener("click", () => {
     $("queue-info").textContent = "";
+    takingByHand = true;
     socket.send({ type: "take_next" });
   });
   $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
@@ -383,6 +538,7 @@ function setupConsoleControls() {
 function onFrame(frame) {
   switch (frame.type) {
     case "hello":
+      myRole = frame.staff.role;
       for (const summary of frame.conversations) {
         const chat = ensureChat(summary);
         socket.send({ type: "open", conversation_id: summary.conversation_id, after_seq: chat.lastSeq });
@@ -417,13 +573,20 @@ function onFrame(frame) {
       if (transferFor) openTransfer(frame);
       break;
     case "nothing_to_take":
+      takingByHand = false;
       $("queue-info").textContent = S["staff.nothing_to_take"];
       break;
     case "queue":
       renderQueue(frame.items);
       break;
     case "opened": {
+      const isNew = !chats.has(frame.conversation.conversation_id);
       const chat = ensureChat(frame.conversation);
+      chat.visitorRead = Math.max(chat.visitorRead, frame.conversation.visitor_read_seq || 0);
+      const asked = takingByHand || requested.delete(frame.conversation.conversation_id);
+      // Chats reopened after a (re)connection were created from `hello`: not new, no alert.
+      if ((isNew || chat.ended) && !asked) notify(chat, S["staff.notify_assigned"]);
+      takingByHand = false;
       if (chat.ended) {
         // The same conversation came back to this console (transferred back, re-assigned).
         chat.ended = false;
@@ -434,7 +597,9 @@ function onFrame(frame) {
       showNotes(chat, frame.transfers);
       if (frame.has_identity) setIdentity(chat, true);
       for (const hook of ctx.openedHooks) hook(chat, frame);
-      select(frame.conversation.conversation_id);
+      // Do not pull the officer away from the chat they are typing in: a chat handed to
+      // them appears as a new tab (with its unread count) unless they asked for it.
+      if (asked || !active || active === frame.conversation.conversation_id) select(frame.conversation.conversation_id);
       updateCapacity();
       break;
     }
@@ -452,7 +617,11 @@ function onFrame(frame) {
     case "ack": {
       const chat = chats.get(frame.conversation_id);
       const li = chat && chat.shown.get(frame.client_id);
-      if (li) li.classList.remove("pending");
+      if (li) {
+        li.classList.remove("pending");
+        li.dataset.seq = String(frame.seq);
+        showReadState(chat);
+      }
       if (chat) chat.pending = chat.pending.filter((p) => p.client_id !== frame.client_id);
       break;
     }
@@ -470,7 +639,16 @@ function onFrame(frame) {
     case "erased":
       endChat(frame.conversation_id);
       break;
+    case "read": {
+      const chat = chats.get(frame.conversation_id);
+      if (chat) {
+        chat.visitorRead = Math.max(chat.visitorRead, frame.seq);
+        showReadState(chat);
+      }
+      break;
+    }
     case "error":
+      takingByHand = false;
       showError(frame.message);
       for (const button of document.querySelectorAll(".take")) button.disabled = false;
       break;
@@ -498,4 +676,13 @@ function showError(message) {
 $("no-chat").textContent = S["staff.no_chat"];
 for (const feature of [replies, casework, handoff, reports]) feature.install(ctx);
 setupConsoleControls();
+setupNotifications();
+setupShortcuts();
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !active) return;
+  const chat = chats.get(active);
+  chat.unread = 0;
+  updateTab(chat);
+  reportRead(chat);
+});
 socket.connect();

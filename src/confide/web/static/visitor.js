@@ -17,6 +17,9 @@ let chosenChannel = null;
 let typingTimer = null;
 let lastTypingSent = 0;
 const shown = new Map(); // client_id -> <li> of own messages
+let staffReadSeq = 0; // how far the staff member in charge has read
+let readSent = 0; // the read position last told to the server
+let readTimer = null;
 
 function save() {
   if (state) sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
@@ -170,6 +173,25 @@ function setDelivery(li, key) {
   mark.textContent = S[`delivery.${key}`];
 }
 
+// Own messages the other side has read show "Read" instead of "Sent".
+function showReadState() {
+  for (const li of shown.values()) {
+    const seq = Number(li.dataset.seq || 0);
+    const mark = li.querySelector(".delivery");
+    if (seq && seq <= staffReadSeq && mark && mark.dataset.state === "sent") setDelivery(li, "read");
+  }
+}
+
+// Tell the server what this page has shown, once it is really on screen.
+function reportRead() {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    if (!socket || document.hidden || lastSeq <= readSent || $("composer").hidden) return;
+    readSent = lastSeq;
+    socket.send({ type: "read", seq: lastSeq });
+  }, 600);
+}
+
 function renderMessage(frame) {
   if (frame.seq <= lastSeq) return;
   lastSeq = frame.seq;
@@ -181,14 +203,18 @@ function renderMessage(frame) {
   } else if (frame.client_id && shown.has(frame.client_id)) {
     const li = shown.get(frame.client_id);
     li.querySelector(".meta").textContent = `${S["author.visitor"]} · ${timeOf(frame.at, lang)}`;
-    setDelivery(li, "sent");
+    li.dataset.seq = String(frame.seq);
+    setDelivery(li, frame.seq <= staffReadSeq ? "read" : "sent");
     $("messages").append(li); // keep server order
     dropPending(frame.client_id);
   } else {
     const li = messageItem(frame.author, frame.body, frame.at);
     const card = renderCard(S, frame.kind, frame.body);
     if (card) li.querySelector(".body").replaceChildren(card);
-    if (frame.author === "visitor") setDelivery(li, "sent");
+    if (frame.author === "visitor") {
+      li.dataset.seq = String(frame.seq);
+      setDelivery(li, frame.seq <= staffReadSeq ? "read" : "sent");
+    }
     if (frame.client_id) shown.set(frame.client_id, li);
     $("messages").append(li);
     dropPending(frame.client_id);
@@ -245,6 +271,8 @@ function onFrame(frame) {
       for (const advice of document.querySelectorAll(".advice")) advice.hidden = advice.dataset.channel !== frame.channel;
       if (frame.status === "waiting") $("waiting").hidden = false;
       if (frame.assigned) $("waiting").hidden = true;
+      staffReadSeq = Math.max(staffReadSeq, frame.staff_read_seq || 0);
+      readSent = 0;
       socket.send({ type: "resume", after_seq: lastSeq });
       for (const item of state.pending) socket.send({ type: "send", client_id: item.client_id, body: item.body });
       if (!["waiting", "active"].includes(frame.status)) ended();
@@ -252,12 +280,22 @@ function onFrame(frame) {
     case "message": {
       const fresh = frame.seq > lastSeq;
       renderMessage(frame);
-      if (fresh && frame.author !== "visitor") alertNewMessage();
+      if (fresh && frame.author !== "visitor") {
+        alertNewMessage();
+        reportRead();
+      }
       break;
     }
+    case "read":
+      staffReadSeq = Math.max(staffReadSeq, frame.seq);
+      showReadState();
+      break;
     case "ack": {
       const li = shown.get(frame.client_id);
-      if (li) setDelivery(li, "sent");
+      if (li && li.querySelector(".delivery").dataset.state !== "read") {
+        li.dataset.seq = String(frame.seq);
+        setDelivery(li, frame.seq <= staffReadSeq ? "read" : "sent");
+      }
       dropPending(frame.client_id);
       break;
     }
@@ -424,6 +462,7 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) {
     unseen = 0;
     document.title = baseTitle;
+    reportRead();
   }
 });
 $("notify").addEventListener("change", () => {
