@@ -34,7 +34,9 @@ def spec(title: str = "", **fields: str) -> actions.ReplySpec:
 
 async def audit_details(rt: Runtime, action: str) -> list[dict[str, object]]:
     async with rt.reading() as session:
-        rows = await session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+        rows = await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
         return [json.loads(row.detail) for row in rows]
 
 
