@@ -127,6 +127,12 @@ def staff_chat(page: Page, conversation_id: str) -> Locator:
     return page.locator(f'article.staff-chat[data-conversation-id="{conversation_id}"]')
 
 
+async def open_more_actions(chat: Locator) -> None:
+    """Open a chat's "More actions" menu (flags, hand-off, signalement, transcript…)."""
+    await chat.locator(".more-actions > summary").click()
+    await expect(chat.locator(".more-menu")).to_be_visible()
+
+
 def staff_chat_bodies(page: Page, conversation_id: str) -> Locator:
     """The texts of the messages of both sides, in the console, in order (no system notes)."""
     return staff_chat(page, conversation_id).locator("li.message:not(.system) .body")

@@ -16,6 +16,7 @@ from tests.browser.pages import (
     axe_violations,
     conversation_status,
     new_context,
+    open_more_actions,
     page_strings,
     staff_chat,
     staff_login,
@@ -56,6 +57,7 @@ async def test_officer_notes_flags_closes_with_a_qualification_and_exports(
 
     # The danger flag: a badge in the header.
     danger = chat.locator("button.flag-toggle-danger")
+    await open_more_actions(chat)
     await danger.click()
     await expect(danger).to_have_attribute("aria-pressed", "true")
     await expect(chat.locator(".casework-flags .flag-danger")).to_have_text(strings["flag.danger"])
@@ -80,6 +82,7 @@ async def test_officer_notes_flags_closes_with_a_qualification_and_exports(
     assert await conversation_status(rt, conversation_id) == "closed"
 
     # The transcript opens in a new tab; its digest is the SHA-256 of transcript.txt.
+    await open_more_actions(chat)
     async with context.expect_page() as new_tab:
         await chat.locator("a.transcript-link").click()
     transcript = await new_tab.value

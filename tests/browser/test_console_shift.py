@@ -23,6 +23,7 @@ from tests.browser.pages import (
     close_from_console,
     eventually,
     new_context,
+    open_more_actions,
     page_strings,
     staff_chat,
     staff_chat_bodies,
@@ -128,6 +129,7 @@ async def test_an_officer_handles_two_visitors_hands_one_off_and_closes_the_othe
         await officer.keyboard.press("Alt+2")
         brice_chat = staff_chat(officer, brice_id)
         await expect(brice_chat).to_be_visible()
+        await open_more_actions(brice_chat)
         await brice_chat.locator("button.handoff-request").click()
         dialog = officer.locator("dialog.handoff-dialog")
         note = "Témoin très éprouvé, souhaite parler à quelqu'un."
@@ -163,7 +165,9 @@ async def test_an_officer_handles_two_visitors_hands_one_off_and_closes_the_othe
         outcome = await _outcome(rt, anna_id)
         assert outcome is not None
         assert (outcome.channel, outcome.offence) == ("domestic", "yes")
-        assert outcome.referral and outcome.information and not outcome.handoff
+        assert outcome.referral
+        assert outcome.information
+        assert not outcome.handoff
     finally:
         for context in contexts:
             await context.close()

@@ -13,6 +13,7 @@ from tests.browser.pages import (
     PHONE,
     eventually,
     new_context,
+    open_more_actions,
     page_strings,
     shoot,
     staff_chat,
@@ -69,6 +70,7 @@ async def test_officer_hands_off_to_a_psychologist_and_stays_as_observer(
 
         # The officer asks, with a note, and chooses to stay.
         chat = staff_chat(officer, conversation_id)
+        await open_more_actions(chat)
         await chat.locator("button.handoff-request").click()
         dialog = officer.locator("dialog.handoff-dialog")
         await expect(dialog).to_be_visible()

@@ -13,6 +13,7 @@ from tests.browser.pages import (
     DESKTOP,
     PHONE,
     new_context,
+    open_more_actions,
     page_strings,
     staff_chat,
     staff_login,
@@ -40,6 +41,7 @@ async def test_officer_writes_a_signalement_from_the_console_and_opens_the_expor
     await expect(link).to_have_text(strings["signalement.open"])
     await expect(chat.locator(".signalements-panel")).to_be_hidden()
 
+    await open_more_actions(chat)
     async with context.expect_page() as opened:
         await link.click()
     form = await opened.value

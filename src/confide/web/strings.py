@@ -72,7 +72,7 @@ CLIENT_STRINGS: dict[str, str] = {
     "availability.busy": N_("Busy"),
     "availability.away": N_("Away"),
     "availability.offline": N_("Offline"),
-    "staff.capacity": N_("{active} of {capacity} chats"),
+    "staff.capacity": N_("Chats: {active}/{capacity}"),
     "staff.take_next": N_("Take the next"),
     "staff.nothing_to_take": N_("Nobody you can answer is waiting."),
     "staff.transfer": N_("Transfer"),

@@ -149,6 +149,7 @@ function ensureChat(summary) {
   chat = { summary, el, tab, lastSeq: 0, pending: [], unread: 0, ended: false, shown: new Map(), visitorRead: summary.visitor_read_seq || 0, readSent: 0 };
   chats.set(summary.conversation_id, chat);
   for (const hook of ctx.chatHooks) hook(chat);
+  arrangeTools(chat);
   const form = el.querySelector(".composer");
   const textarea = form.querySelector("textarea");
   textarea.addEventListener("keydown", (event) => {
@@ -182,6 +183,32 @@ function ensureChat(summary) {
   updateTab(chat);
   $("no-chat").hidden = true;
   return chat;
+}
+
+// The features' tools, in two places: the frequent ones in the toolbar, the rare ones (and
+// those that leave the page) in the "More actions" menu. Flags set show next to the title.
+const MENU_TOOLS = [".flag-toggle", ".handoff-request", ".signalement-link", ".transcript-link", ".disclosure-link", ".transfer-chat"];
+
+function arrangeTools(chat) {
+  const head = chat.el.querySelector(".staff-chat-head");
+  const tools = head.querySelector(".chat-tools");
+  const more = head.querySelector(".more-actions");
+  const menu = more.querySelector(".more-menu");
+  for (const selector of MENU_TOOLS) for (const node of tools.querySelectorAll(`:scope > ${selector}`)) menu.append(node);
+  for (const item of menu.children) item.classList.add("menu-item");
+  const badges = tools.querySelector(".casework-flags");
+  if (badges) head.querySelector(".chat-title").append(badges);
+  tools.append(more); // last
+  // Choosing an item closes the menu; so does a click elsewhere or Esc.
+  menu.addEventListener("click", () => { more.open = false; });
+  document.addEventListener("click", (event) => { if (!more.contains(event.target)) more.open = false; });
+  more.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && more.open) {
+      event.stopPropagation();
+      more.open = false;
+      more.querySelector("summary").focus();
+    }
+  });
 }
 
 function updateTab(chat) {
