@@ -15,6 +15,7 @@ reading during a rotation.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from typing import Final
 
@@ -34,6 +35,8 @@ class KeyRing:
         self._secrets = secrets
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._cache_size = cache_size
+        # The SQLite writer thread (group commit) reads data keys too.
+        self._cache_lock = threading.Lock()
 
     @property
     def version(self) -> int:
@@ -63,10 +66,11 @@ class KeyRing:
     def data_key(self, wrapped: bytes) -> bytes:
         """Unwrap a conversation's data key (cached); CryptoError when it cannot be."""
         wrapped = bytes(wrapped)
-        key = self._cache.get(wrapped)
-        if key is not None:
-            self._cache.move_to_end(wrapped)
-            return key
+        with self._cache_lock:
+            key = self._cache.get(wrapped)
+            if key is not None:
+                self._cache.move_to_end(wrapped)
+                return key
         master = self.master_key(crypto.ciphertext_version(wrapped))
         key = crypto.unwrap_key(master, wrapped)
         self._remember(wrapped, key)
@@ -82,9 +86,10 @@ class KeyRing:
         return rewrapped
 
     def _remember(self, wrapped: bytes, key: bytes) -> None:
-        self._cache[wrapped] = key
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[wrapped] = key
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     # ----------------------------------------------------------------------- derived keys
 

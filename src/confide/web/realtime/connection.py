@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -44,9 +44,22 @@ class Connection:
         self.websocket = websocket
         self.rt = rt
         self.lang = lang
-        self.inbox: asyncio.Queue[tuple[str, Payload]] = asyncio.Queue()
         self.feeds: dict[str, Feed] = {}
         self._send_lock = asyncio.Lock()
+        # Events from the bus: either an `inbox` queue read by a pump task of the endpoint's
+        # own, or (`deliver_on_demand`) handed to a callback by a task that exists only while
+        # events are waiting. An idle visitor socket then holds neither a queue nor a task
+        # (about 4 KB each).
+        self._inbox: asyncio.Queue[tuple[str, Payload]] | None = None
+        self._deliver: Callable[[str, Payload], Awaitable[bool]] | None = None
+        self._pending: list[tuple[str, Payload]] | None = None
+        self._drainer: asyncio.Task[None] | None = None
+
+    @property
+    def inbox(self) -> asyncio.Queue[tuple[str, Payload]]:
+        if self._inbox is None:
+            self._inbox = asyncio.Queue()
+        return self._inbox
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -91,8 +104,49 @@ class Connection:
         return frame
 
     def post(self, kind: str, payload: Payload) -> None:
-        """Called from bus handlers: queue an event for `pump`, never block."""
-        self.inbox.put_nowait((kind, payload))
+        """Called from bus handlers: queue an event for delivery, never block."""
+        if self._deliver is None:
+            self.inbox.put_nowait((kind, payload))
+            return
+        if self._deliver is _dropped:
+            return
+        if self._pending is None:
+            self._pending = []
+        self._pending.append((kind, payload))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+
+    def deliver_on_demand(self, deliver: Callable[[str, Payload], Awaitable[bool]]) -> None:
+        """Deliver every event, in order, by awaiting `deliver(kind, payload)`, from a task
+        started when an event arrives and ended when none is left (instead of a pump task
+        per socket). `deliver` returning False stops delivery for good (socket closing)."""
+        self._deliver = deliver
+        if self._inbox is not None:
+            while not self._inbox.empty():
+                self.post(*self._inbox.get_nowait())
+            self._inbox = None
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending and self._deliver is not None:
+                kind, payload = self._pending.pop(0)
+                if not self._pending:
+                    self._pending = None  # an idle socket keeps no list
+                if not await self._deliver(kind, payload):
+                    self._deliver = _dropped
+                    self._pending = None
+        finally:
+            self._drainer = None
+
+    async def stop_delivery(self) -> None:
+        """Stop delivering (the socket is closing); waits for a delivery in progress to end."""
+        self._deliver = _dropped
+        self._pending = None
+        drainer = self._drainer
+        if drainer is not None and drainer is not asyncio.current_task():
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drainer
 
     async def follow(self, conversation_id: str, *, with_conversation: bool) -> Feed:
         feed = self.feeds.get(conversation_id)
@@ -115,6 +169,10 @@ class Connection:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
             if self.websocket.application_state == WebSocketState.CONNECTED:
                 await self.websocket.close(code)
+
+
+async def _dropped(_kind: str, _payload: Payload) -> bool:
+    return False
 
 
 class Feed:

@@ -5,8 +5,6 @@ The first frame must be `{"type": "auth", "token": ...}`; the token never travel
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -24,6 +22,7 @@ from confide.security.guards import runtime_of, socket_guard
 from confide.security.permissions import Permission
 from confide.staff.models import StaffMember
 from confide.web.errors import INFRASTRUCTURE_ERRORS
+from confide.web.realtime.bus import Payload
 from confide.web.realtime.connection import BadFrame, Connection, Disconnected, Feed
 from confide.web.realtime.queue import QueueWatcher
 
@@ -42,7 +41,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     connection = Connection(websocket, rt, pick_lang(websocket.query_params.get("lang")))
     watcher: QueueWatcher = websocket.app.state.queue_watcher
-    pump: asyncio.Task[None] | None = None
+    delivering = False
     conversation_id = ""
     try:
         try:
@@ -67,7 +66,12 @@ async def visitor_socket(websocket: WebSocket) -> None:
         watcher.visitors[conversation_id] = connection
         if conversation.status == Status.WAITING:
             watcher.changed()
-        pump = asyncio.create_task(_pump(connection, conversation_id))
+        # Bus events and queue updates go out from a task that exists only while some are
+        # waiting (no pump task per idle socket).
+        connection.deliver_on_demand(
+            lambda kind, payload: _deliver(connection, feed, kind, payload)
+        )
+        delivering = True
         while True:
             try:
                 frame = await connection.receive_frame()
@@ -135,10 +139,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         log.warning("database unavailable while opening a visitor socket")
         await connection.close(CLOSE_TRY_AGAIN)
     finally:
-        if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+        if delivering:
+            await connection.stop_delivery()
         if conversation_id and watcher.visitors.get(conversation_id) is connection:
             del watcher.visitors[conversation_id]
         await connection.close_feeds()
@@ -178,48 +180,46 @@ async def _ready_frame(connection: Connection, conversation: Conversation) -> di
     }
 
 
-async def _pump(connection: Connection, conversation_id: str) -> None:
-    """Deliver bus events and queue updates to the visitor."""
-    feed = connection.feeds[conversation_id]
+async def _deliver(connection: Connection, feed: Feed, kind: str, payload: Payload) -> bool:
+    """One bus event or queue update, to the visitor; False once the socket is done."""
     try:
-        await _deliver(connection, feed)
+        return await _deliver_event(connection, feed, kind, payload)
     except Disconnected:
-        pass
+        return False
     except INFRASTRUCTURE_ERRORS:
         # A catch-up read failed: let the client reconnect and resume from its last seq.
         log.warning("database unavailable while delivering to a visitor")
         await connection.close(CLOSE_TRY_AGAIN)
+        return False
 
 
-async def _deliver(connection: Connection, feed: Feed) -> None:
-    """Bus events and queue updates, to the visitor, until the socket closes."""
-    while True:
-        kind, payload = await connection.inbox.get()
-        if kind == "frame":
-            await connection.send(payload)
-            continue
-        event = payload.get("type")
-        if event == "message":
-            await feed.on_message(payload)
-        elif event == "_resync":
-            await feed.resync()
-        elif event == "typing":
-            if payload.get("author") != "visitor":
-                await connection.send({"type": "typing", "author": payload.get("author")})
-        elif event == "assigned":
-            await connection.send(
-                {
-                    "type": "assigned",
-                    "role": payload.get("role"),
-                    "display_name": payload.get("display_name"),
-                }
-            )
-        elif event == "read":
-            if payload.get("by") == "staff":
-                await connection.send({"type": "read", "seq": payload.get("seq")})
-        elif event == "closed":
-            await connection.send({"type": "closed", "status": str(Status.CLOSED)})
-        elif event == "erased":
-            await connection.send({"type": "erased"})
-            await connection.close(CLOSE_ERASED)
-            return
+async def _deliver_event(connection: Connection, feed: Feed, kind: str, payload: Payload) -> bool:
+    if kind == "frame":
+        await connection.send(payload)
+        return True
+    event = payload.get("type")
+    if event == "message":
+        await feed.on_message(payload)
+    elif event == "_resync":
+        await feed.resync()
+    elif event == "typing":
+        if payload.get("author") != "visitor":
+            await connection.send({"type": "typing", "author": payload.get("author")})
+    elif event == "assigned":
+        await connection.send(
+            {
+                "type": "assigned",
+                "role": payload.get("role"),
+                "display_name": payload.get("display_name"),
+            }
+        )
+    elif event == "read":
+        if payload.get("by") == "staff":
+            await connection.send({"type": "read", "seq": payload.get("seq")})
+    elif event == "closed":
+        await connection.send({"type": "closed", "status": str(Status.CLOSED)})
+    elif event == "erased":
+        await connection.send({"type": "erased"})
+        await connection.close(CLOSE_ERASED)
+        return False
+    return True
