@@ -39,7 +39,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -489,6 +489,9 @@ class Throughput:
     p50: float | None
     p99: float | None
     errors: dict[str, int]
+    #: Where the CPU went during the run, in % of one core: "machine" (all cores, of
+    #: 100 × cores), "server" (the Confide node processes), "generator" (this process).
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 async def drive(
@@ -544,6 +547,43 @@ def pair_senders(pairs: list[Pair]) -> list[Callable[[str], Awaitable[None]]]:
             lambda body, o=pair.officer, c=pair.conversation_id: o.send(c, body)  # type: ignore[misc]
         )
     return senders
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def _process_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+class CpuMeter:
+    """CPU used by the machine, the server processes and this load generator over a span."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.pids = sorted({n.process.pid for n in nodes})
+        self.began = time.monotonic()
+        self.machine = _machine_ticks()
+        self.server = sum(_process_seconds(pid) for pid in self.pids)
+        self.generator = time.process_time()
+
+    def read(self) -> dict[str, float]:
+        wall = time.monotonic() - self.began
+        busy, total = _machine_ticks()
+        cores = os.cpu_count() or 1
+        server = sum(_process_seconds(pid) for pid in self.pids) - self.server
+        return {
+            "machine": 100 * cores * (busy - self.machine[0]) / max(1, total - self.machine[1]),
+            "server": 100 * server / wall,
+            "generator": 100 * (time.process_time() - self.generator) / wall,
+        }
 
 
 def summarise(label: str, conversations: int, stats: Stats, seconds: float) -> Throughput:
@@ -606,11 +646,13 @@ async def scenario_throughput(
         visitor_node, officer_node, cookies, conversations, stats, per_officer_socket=1
     )
     side = asyncio.create_task(during()) if during is not None else None
+    meter = CpuMeter([visitor_node, officer_node])
     seconds = await drive(pair_senders(pairs), stats, warmup=warmup, measure=measure)
+    cpu = meter.read()
     if side is not None:
         await side
     await close_all(pairs, officers)
-    return summarise(label, conversations, stats, seconds)
+    return replace(summarise(label, conversations, stats, seconds), cpu=cpu)
 
 
 async def scenario_paced(
@@ -964,6 +1006,13 @@ def build_report(
                 f"{item.seconds:.1f} s = {item.rate:,.0f} msg/s; latency send → peer's "
                 f"`message` p50 {fmt_ms(item.p50)}, p99 {fmt_ms(item.p99)}; "
                 f"errors: {item.errors or 'none'}"
+                + (
+                    f"; CPU (% of one core): machine {item.cpu['machine']:.0f} of "
+                    f"{100 * (os.cpu_count() or 1)}, Confide node(s) {item.cpu['server']:.0f}, "
+                    f"load generator {item.cpu['generator']:.0f}"
+                    if item.cpu
+                    else ""
+                )
             )
     if assign:
         lines.append(
@@ -1132,8 +1181,13 @@ async def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     finally:
         node.stop()
 
-    # 2. Idle sockets on a fresh process (same database).
-    node = sqlite.start("sqlite-idle")
+    # 2. Idle sockets on a fresh process and a fresh database: the conversations left waiting
+    # by the scenarios above would otherwise be counted too (every queue change is sent to
+    # every waiting visitor, and the garbage of those broadcasts shows in the RSS).
+    fresh = Deployment(work / "sqlite-idle", "", None, args.src)
+    fresh.database_url = f"sqlite+aiosqlite:///{fresh.data_dir / 'confide.db'}"
+    fresh.prepare(1)
+    node = fresh.start("sqlite-idle")
     try:
         note(f"memory of {plan.idle} idle visitor sockets")
         await attempt(results, "idle", scenario_idle_memory(node, plan.idle), [node])

@@ -274,6 +274,14 @@ async def waiting_rows(session: AsyncSession, limit: int = QUEUE_WINDOW) -> list
     ]
 
 
+async def memberships(session: AsyncSession) -> dict[int, set[int]]:
+    """Every staff member's teams: staff id → team ids (members of no team are absent)."""
+    teams: defaultdict[int, set[int]] = defaultdict(set)
+    for staff_id, team_id in await session.execute(select(TeamMember.staff_id, TeamMember.team_id)):
+        teams[staff_id].add(team_id)
+    return dict(teams)
+
+
 async def staff_teams(session: AsyncSession, staff_id: int) -> list[TeamInfo]:
     teams = await load_teams(session)
     ids = set(

@@ -11,6 +11,7 @@ from typing import Any
 from confide.casework import queries as casework_queries
 from confide.conversations import queries
 from confide.conversations.actions import QUEUE_TOPIC
+from confide.routing import queries as routing_queries
 from confide.runtime import Runtime
 from confide.web.realtime.bus import Payload
 from confide.web.realtime.connection import Connection
@@ -26,7 +27,8 @@ class QueueWatcher:
         # Every open visitor socket, by conversation: only those still waiting get queue
         # frames, and a conversation put back in the queue gets them again at once.
         self.visitors: dict[str, Connection] = {}
-        self.staff: set[Connection] = set()
+        # Every open console that may see the queue, with its staff member's id.
+        self.staff: dict[Connection, int] = {}
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -69,10 +71,36 @@ class QueueWatcher:
             if connection is not None:
                 connection.post("frame", queue_frame(position, average_wait, alert=item.alerted))
         if self.staff:
-            now = self.rt.clock()
-            frame: Payload = {
-                "type": "queue",
-                "items": [
+            await self._broadcast_to_staff(waiting, flags)
+
+    async def _broadcast_to_staff(
+        self, waiting: list[queries.WaitingConversation], flags: dict[str, list[str]]
+    ) -> None:
+        """Each console sees the queue of its teams: the conversations one of its teams may
+        answer now (its départements and chats, the national team for unknown codes and
+        after the overflow delay, the team a conversation was transferred to). Staff in no
+        team (a small deployment) see the whole queue."""
+        now = self.rt.clock()
+        async with self.rt.reading() as session:
+            rows = {
+                row.id: row
+                for row in await routing_queries.waiting_rows(session, limit=max(1, len(waiting)))
+            }
+            teams = await routing_queries.load_teams(session)
+            memberships = await routing_queries.memberships(session)
+        routing = routing_queries.Snapshot(teams=teams, officers={})
+        overflow_s = self.rt.settings.routing_overflow_s
+        items = []
+        for item in waiting:
+            row = rows.get(item.id)
+            eligible = (
+                {team.id for team in routing.eligible_teams(row, now, overflow_s)}
+                if row is not None
+                else set()
+            )
+            items.append(
+                (
+                    eligible,
                     {
                         "conversation_id": item.id,
                         "channel": item.channel,
@@ -82,12 +110,16 @@ class QueueWatcher:
                         "alert": item.alerted,
                         "flags": flags.get(item.id, []),
                         "waiting_s": max(0, int((now - item.created_at).total_seconds())),
-                    }
-                    for item in waiting
-                ],
+                    },
+                )
+            )
+        for connection, staff_id in self.staff.items():
+            mine = memberships.get(staff_id)
+            frame: Payload = {
+                "type": "queue",
+                "items": [shown for eligible, shown in items if not mine or eligible & mine],
             }
-            for connection in self.staff:
-                connection.post("frame", frame)
+            connection.post("frame", frame)
 
 
 def queue_frame(

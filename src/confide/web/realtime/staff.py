@@ -116,7 +116,7 @@ async def staff_socket(websocket: WebSocket) -> None:
             }
         )
         if staff.can(Permission.QUEUE_VIEW):
-            watcher.staff.add(connection)
+            watcher.staff[connection] = staff.id
             watcher.changed()
         pump = asyncio.create_task(_pump(connection, staff))
         while True:
@@ -128,7 +128,7 @@ async def staff_socket(websocket: WebSocket) -> None:
     except Disconnected:
         pass
     finally:
-        watcher.staff.discard(connection)
+        watcher.staff.pop(connection, None)
         await rt.bus.unsubscribe(personal, to_me)
         for topic in topics:
             await rt.bus.unsubscribe(topic, alert)
