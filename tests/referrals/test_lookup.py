@@ -99,7 +99,9 @@ async def test_a_postal_code_spanning_two_departements_looks_in_both_then_their_
     assert conversation.departements == "48 07"
     await conversation_actions.take_conversation(rt, staff=staff, conversation_id=conversation.id)
 
-    found = await actions.directory_for(rt, staff=staff, conversation_id=conversation.id)
+    found = (
+        await actions.directory_for(rt, staff=staff, conversation_id=conversation.id)
+    ).resources
     assert [(r["name"], r["distance"]) for r in found] == [
         ("[FICTIF] Aide aux victimes Ardèche", "departement"),
         ("[FICTIF] CIDFF de Lozère", "departement"),
@@ -107,3 +109,50 @@ async def test_a_postal_code_spanning_two_departements_looks_in_both_then_their_
         ("[FICTIF] Aide aux victimes Haute-Loire", "neighbour"),
         ("3919 Violences Femmes Info", "national"),
     ]
+
+
+async def test_the_officer_chooses_the_public_and_a_suspected_minor_gets_minors_resources(
+    rt: Runtime,
+) -> None:
+    import pytest
+
+    from confide.casework import actions as casework_actions
+    from confide.conversations import actions as conversation_actions
+    from confide.referrals.errors import AudienceInvalid
+    from confide.staff.schemas import StaffIdentity
+    from tests.conftest import make_staff
+
+    await actions.import_referrals(rt, SAMPLE.read_text(encoding="utf-8"))
+    officer = await make_staff(rt, "officer")
+    staff = StaffIdentity(officer.id, officer.username, "Agent", "officer", 0, "")
+    conversation, _ = await conversation_actions.start_conversation(
+        rt, channel="domestic", visitor_role="victim", postcode="75011", lang="fr"
+    )
+    await conversation_actions.take_conversation(rt, staff=staff, conversation_id=conversation.id)
+
+    def names(directory: actions.Directory) -> set[str]:
+        return {str(r["name"]) for r in directory.resources}
+
+    everyone = await actions.directory_for(rt, staff=staff, conversation_id=conversation.id)
+    assert everyone.audience is None
+    assert {"3919 Violences Femmes Info", "119 Allô Enfance en danger"} <= names(everyone)
+    women = await actions.directory_for(
+        rt, staff=staff, conversation_id=conversation.id, audience="women"
+    )
+    assert "[FICTIF] CIDFF de Paris" in names(women)
+    assert women.resources[-5]["name"] == "3919 Violences Femmes Info", "its national line first"
+    with pytest.raises(AudienceInvalid):
+        await actions.directory_for(
+            rt, staff=staff, conversation_id=conversation.id, audience="everybody"
+        )
+
+    await casework_actions.set_flag(
+        rt, staff=staff, conversation_id=conversation.id, flag="minor", on=True
+    )
+    minor = await actions.directory_for(rt, staff=staff, conversation_id=conversation.id)
+    assert minor.audience == "minors"
+    assert "[FICTIF] CIDFF de Paris" not in names(minor), "a resource for women only"
+    assert "[FICTIF] Association d'aide aux victimes Paris Est" in names(minor)
+    national = [r["name"] for r in minor.resources if r["distance"] == "national"]
+    assert national[0] == "119 Allô Enfance en danger"
+    assert len(national) == 5, "every national line stays listed"

@@ -23,7 +23,7 @@ from confide.conversations.schemas import Author, AuthorKind, Channel, MessageKi
 from confide.errors import PermissionDenied
 from confide.i18n import N_
 from confide.referrals import queries
-from confide.referrals.errors import ReferralInvalid, ReferralNotFound
+from confide.referrals.errors import AudienceInvalid, ReferralInvalid, ReferralNotFound
 from confide.referrals.models import ReferralResource
 from confide.routing import postcodes
 from confide.runtime import Runtime
@@ -426,20 +426,40 @@ def departements_of(conversation: Conversation) -> list[str]:
     return [d for d in dict.fromkeys(found) if d]
 
 
+@dataclass(frozen=True)
+class Directory:
+    #: Who the resources are for: "women", "minors", or None for everyone's resources.
+    audience: str | None
+    resources: list[dict[str, str | int]]
+
+
 async def directory_for(
-    rt: Runtime, *, staff: StaffIdentity, conversation_id: str
-) -> list[dict[str, str | int]]:
+    rt: Runtime, *, staff: StaffIdentity, conversation_id: str, audience: str | None = None
+) -> Directory:
     """Resources for the conversation's chat: those of each of its départements, then of the
     bordering départements, then the national lines (each card says which, as `distance`).
-    The staff member in charge of the conversation only."""
+    `audience` ("women", "minors") keeps resources for that public and for all; without it,
+    a conversation flagged "suspected minor" gets the minors' resources first choice, others
+    every resource. The staff member in charge of the conversation only."""
+    if audience is not None and audience not in (Audience.WOMEN, Audience.MINORS):
+        raise AudienceInvalid()
     conversation = await _assigned(rt, staff, conversation_id)
+    if audience is None and "minor" in (conversation.flags or "").split():
+        audience = Audience.MINORS
     async with rt.reading() as session:
         found = await queries.lookup_near(
-            session, departements=departements_of(conversation), channel=conversation.channel
+            session,
+            departements=departements_of(conversation),
+            channel=conversation.channel,
+            audience=audience,
         )
-    return [
-        {**queries.card(r), "distance": queries.DISTANCE_NAMES[distance]} for r, distance in found
-    ]
+    return Directory(
+        audience=audience,
+        resources=[
+            {**queries.card(r), "distance": queries.DISTANCE_NAMES[distance]}
+            for r, distance in found
+        ],
+    )
 
 
 async def send_referral(

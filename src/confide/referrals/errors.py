@@ -23,3 +23,9 @@ class ReferralInvalid(DomainError):
 class ReferralNotFound(NotFound):
     code = "referral_not_found"
     message = N_("This resource is not in the directory.")
+
+
+class AudienceInvalid(DomainError):
+    code = "audience_invalid"
+    status = 422
+    message = N_("Choose who the resources are for: women, minors, or everyone.")

@@ -56,7 +56,8 @@ async def lookup_near(
     """Resources serving `channel` and `audience` (when given) in any of `departements`,
     then (`with_neighbours`) in the départements bordering them, then (`with_national`) every
     national line, which applies everywhere and is always included whatever the chat or
-    audience. Ordered by distance, then by name. `types` keeps only these kinds."""
+    audience. Ordered by distance, then those meant for `audience`, then by name. `types` keeps
+    only these kinds."""
     own = [d for d in dict.fromkeys(departements) if d]
     near = neighbours.around(own) if with_neighbours else []
     places = own + near + ([""] if with_national else [])
@@ -76,7 +77,15 @@ async def lookup_near(
             continue
         distance = Distance.SAME if resource.departement in own else Distance.NEIGHBOUR
         found.append((resource, distance))
-    found.sort(key=lambda pair: (pair[1], pair[0].name.casefold(), pair[0].id))
+    # Within each distance, resources meant for the chosen public come first.
+    found.sort(
+        key=lambda pair: (
+            pair[1],
+            bool(audience) and pair[0].audience != audience,
+            pair[0].name.casefold(),
+            pair[0].id,
+        )
+    )
     return found
 
 

@@ -235,11 +235,19 @@ async def _handle(
                 {"type": "typing", "author": staff.role},
             )
     elif kind == "referrals":
-        found = await referral_actions.directory_for(
-            rt, staff=staff, conversation_id=conversation_id
+        audience = frame.get("audience")
+        if audience is not None and not isinstance(audience, str):
+            raise BadFrame()
+        directory = await referral_actions.directory_for(
+            rt, staff=staff, conversation_id=conversation_id, audience=audience or None
         )
         await connection.send(
-            {"type": "referrals", "conversation_id": conversation_id, "resources": found}
+            {
+                "type": "referrals",
+                "conversation_id": conversation_id,
+                "audience": directory.audience,
+                "resources": directory.resources,
+            }
         )
     elif kind == "send_referral":
         referral_id = frame.get("referral_id")

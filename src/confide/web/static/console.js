@@ -422,6 +422,25 @@ function showReferrals(frame) {
   if (!chat) return;
   const list = chat.el.querySelector(".referrals");
   list.replaceChildren();
+  // Who the resources are for (a conversation flagged "suspected minor" starts on minors).
+  const filter = document.createElement("li");
+  filter.className = "referrals-filter";
+  const label = document.createElement("label");
+  label.textContent = S["referral.audience"];
+  const audience = document.createElement("select");
+  for (const value of ["", "women", "minors"]) {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = S[`referral.audience.${value || "all"}`];
+    audience.append(option);
+  }
+  audience.value = frame.audience || "";
+  audience.addEventListener("change", () => {
+    socket.send({ type: "referrals", conversation_id: frame.conversation_id, audience: audience.value || null });
+  });
+  label.append(" ", audience);
+  filter.append(label);
+  list.append(filter);
   for (const resource of frame.resources) {
     const li = document.createElement("li");
     li.append(referralCard(S, JSON.stringify(resource)));
