@@ -194,7 +194,8 @@ function arrangeTools(chat) {
   const tools = head.querySelector(".chat-tools");
   const more = head.querySelector(".more-actions");
   const menu = more.querySelector(".more-menu");
-  for (const selector of MENU_TOOLS) for (const node of tools.querySelectorAll(`:scope > ${selector}`)) menu.append(node);
+  // In MENU_TOOLS order, whether they came from a feature (toolbar) or the page (menu).
+  for (const selector of MENU_TOOLS) for (const node of head.querySelectorAll(selector)) menu.append(node);
   for (const item of menu.children) item.classList.add("menu-item");
   const badges = tools.querySelector(".casework-flags");
   if (badges) head.querySelector(".chat-title").append(badges);
