@@ -139,6 +139,9 @@ async def test_an_officer_handles_two_visitors_hands_one_off_and_closes_the_othe
         await expect(request.locator(".handoff-note")).to_contain_text(note)
         await request.locator("button.handoff-accept").click()
         psy_reply = "Bonjour, je suis psychologue. Qu'avez-vous ressenti en entendant cela ?"
+        # Brice sees who is writing now.
+        await staff_chat(psy, brice_id).locator(".composer textarea").press_sequentially("Bon")
+        await expect(brice.locator("#typing")).to_have_text(strings["typing.psychologist"])
         await staff_sends(psy, brice_id, psy_reply)
         await expect(brice.locator("#messages li.system").last).to_have_text(
             strings["system.transferred_psychologist"]

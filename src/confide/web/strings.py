@@ -31,6 +31,8 @@ CLIENT_STRINGS: dict[str, str] = {
     "system.visitor_left": N_("The person has left the chat (quick exit)."),
     "system.visitor_erased": N_("The person has erased the conversation and left."),
     "typing.staff": N_("The police officer is writing…"),
+    "typing.psychologist": N_("The psychologist is writing…"),
+    "typing.supervisor": N_("The supervisor is writing…"),
     "typing.visitor": N_("The person is writing…"),
     "assigned": N_("You are now talking with a {role}."),
     "error.postcode": N_(

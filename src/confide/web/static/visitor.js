@@ -306,7 +306,8 @@ function onFrame(frame) {
       $("waiting").hidden = true;
       break;
     case "typing":
-      $("typing").textContent = S["typing.staff"];
+      // Who is writing: the police officer, or the psychologist or supervisor who took over.
+      $("typing").textContent = S[`typing.${frame.author}`] || S["typing.staff"];
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { $("typing").textContent = ""; }, 4000);
       break;
