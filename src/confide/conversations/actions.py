@@ -6,6 +6,7 @@ audit log, and publishes to the bus only after commit.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -354,6 +355,19 @@ async def _send(
     )
     if inserted is None:
         raise _AlreadyStored()
+    return _stored(tx, conversation_id, seq, author, body, client_id, kind)
+
+
+def _stored(
+    tx: Tx | BatchTx,
+    conversation_id: str,
+    seq: int,
+    author: Author,
+    body: str,
+    client_id: str,
+    kind: MessageKind,
+) -> Sent:
+    """A new message just stored: published (plaintext, transport only) after commit."""
     out = MessageOut(
         conversation_id=conversation_id,
         seq=seq,
@@ -431,17 +445,38 @@ def _send_sqlite(
             sqlite_datetime_value(tx.now),
         ),
     )
-    out = MessageOut(
+    return _stored(tx, conversation_id, seq, author, body, client_id, kind)
+
+
+async def send_card(
+    rt: Runtime,
+    *,
+    staff: StaffIdentity,
+    conversation_id: str,
+    kind: MessageKind,
+    card: dict[str, Any],
+    client_id: str | None,
+    audit: AuditAction,
+    detail: dict[str, Any],
+) -> MessageOut:
+    """A card from a staff member (a resource, a guidance card): a message of `kind` whose
+    body is the card as JSON, encrypted and sequenced like any message (`send_message`:
+    the staff member in charge only; idempotent per `client_id`). Audited as `audit` with
+    `detail` once, not again on a resend."""
+    sent = await send_message(
+        rt,
         conversation_id=conversation_id,
-        seq=seq,
-        author=author.kind,
-        body=body,
-        at=tx.now,
-        client_id=client_id,
+        author=Author(AuthorKind(staff.role), staff.id),
+        client_id=client_id or str(uuid.uuid4()),
+        body=json.dumps(card, ensure_ascii=False, separators=(",", ":")),
         kind=kind,
     )
-    tx.publish_on_commit(conversation_topic(conversation_id), out.frame(with_conversation=True))
-    return Sent(out, created=True)
+    if sent.created:
+        async with rt.transaction() as tx:
+            await record(
+                tx, audit, actor_staff_id=staff.id, conversation_id=conversation_id, detail=detail
+            )
+    return sent.message
 
 
 async def mark_read(rt: Runtime, *, conversation_id: str, reader: Author, seq: int) -> int | None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,7 +17,7 @@ from confide.audit.actions import AuditAction, record
 from confide.conversations import actions as conversation_actions
 from confide.conversations.errors import ConversationNotFound
 from confide.conversations.models import Conversation
-from confide.conversations.schemas import Author, AuthorKind, Channel, MessageKind, MessageOut
+from confide.conversations.schemas import Channel, MessageKind, MessageOut
 from confide.errors import PermissionDenied
 from confide.i18n import N_
 from confide.referrals import queries
@@ -478,22 +476,13 @@ async def send_referral(
         resource = await session.get(ReferralResource, referral_id)
     if resource is None:
         raise ReferralNotFound()
-    body = json.dumps(queries.card(resource), ensure_ascii=False, separators=(",", ":"))
-    sent = await conversation_actions.send_message(
+    return await conversation_actions.send_card(
         rt,
+        staff=staff,
         conversation_id=conversation_id,
-        author=Author(AuthorKind(staff.role), staff.id),
-        client_id=client_id or str(uuid.uuid4()),
-        body=body,
         kind=MessageKind.REFERRAL,
+        card=queries.card(resource),
+        client_id=client_id,
+        audit=AuditAction.REFERRAL_SENT,
+        detail={"referral_id": referral_id},
     )
-    if sent.created:
-        async with rt.transaction() as tx:
-            await record(
-                tx,
-                AuditAction.REFERRAL_SENT,
-                actor_staff_id=staff.id,
-                conversation_id=conversation_id,
-                detail={"referral_id": referral_id},
-            )
-    return sent.message

@@ -4,8 +4,6 @@ access check (the replies and cards offered in a conversation)."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +11,7 @@ from confide.audit.actions import AuditAction, record
 from confide.conversations import actions as conversation_actions
 from confide.conversations.errors import ConversationNotFound
 from confide.conversations.models import Conversation
-from confide.conversations.schemas import Author, AuthorKind, MessageKind, MessageOut
+from confide.conversations.schemas import MessageKind, MessageOut
 from confide.errors import PermissionDenied
 from confide.i18n import N_
 from confide.replies import guidance, queries
@@ -169,24 +167,13 @@ async def send_guidance(
     card = guidance.card_for(card_id, conversation.channel)
     if card is None:
         raise GuidanceNotFound()
-    body = json.dumps(
-        guidance.render(card, conversation.lang), ensure_ascii=False, separators=(",", ":")
-    )
-    sent = await conversation_actions.send_message(
+    return await conversation_actions.send_card(
         rt,
+        staff=staff,
         conversation_id=conversation_id,
-        author=Author(AuthorKind(staff.role), staff.id),
-        client_id=client_id or str(uuid.uuid4()),
-        body=body,
         kind=MessageKind.GUIDANCE,
+        card=guidance.render(card, conversation.lang),
+        client_id=client_id,
+        audit=AuditAction.GUIDANCE_SENT,
+        detail={"card": card.id},
     )
-    if sent.created:
-        async with rt.transaction() as tx:
-            await record(
-                tx,
-                AuditAction.GUIDANCE_SENT,
-                actor_staff_id=staff.id,
-                conversation_id=conversation_id,
-                detail={"card": card.id},
-            )
-    return sent.message

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from confide.errors import RateLimited
 from confide.replies import actions
 from confide.security.permissions import Permission
 from confide.staff.schemas import StaffIdentity
 from confide.web.realtime.connection import BadFrame, Connection
-from confide.web.realtime.frames import conversation_id_of, staff_frame
+from confide.web.realtime.frames import conversation_id_of, send_ack, staff_frame, staff_sends
 
 
 @staff_frame("replies", Permission.REPLIES_USE)
@@ -46,14 +45,9 @@ async def send_guidance(
 ) -> None:
     conversation_id = conversation_id_of(frame)
     card_id = frame.get("card_id")
-    client_id = frame.get("client_id")
     if not isinstance(card_id, str) or not 1 <= len(card_id) <= 40:
         raise BadFrame()
-    if client_id is not None and not isinstance(client_id, str):
-        raise BadFrame()
-    # The same per-staff budget as typed messages (see web/realtime/staff.py).
-    if not await connection.websocket.app.state.message_limiter.allow(f"staff:{staff.id}"):
-        raise RateLimited()
+    client_id = await staff_sends(connection, staff, frame)
     message = await actions.send_guidance(
         connection.rt,
         staff=staff,
@@ -61,11 +55,4 @@ async def send_guidance(
         card_id=card_id,
         client_id=client_id,
     )
-    await connection.send(
-        {
-            "type": "ack",
-            "conversation_id": conversation_id,
-            "client_id": message.client_id,
-            "seq": message.seq,
-        }
-    )
+    await send_ack(connection, message)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from confide.conversations.models import Conversation
+    from confide.conversations.schemas import MessageOut
     from confide.runtime import Runtime
     from confide.staff.schemas import StaffIdentity
     from confide.web.realtime.connection import Connection
@@ -68,6 +69,32 @@ def hello_extra(extra: HelloExtra) -> HelloExtra:
 def staff_topics(topics: TopicsFor) -> TopicsFor:
     TOPICS.append(topics)
     return topics
+
+
+async def staff_sends(connection: Connection, staff: StaffIdentity, frame: Frame) -> str | None:
+    """Before a staff member's message of any kind: the frame's optional `client_id` (a
+    string, or `BadFrame`) and the per-staff message budget (`RateLimited`)."""
+    from confide.errors import RateLimited
+    from confide.web.realtime.connection import BadFrame
+
+    client_id = frame.get("client_id")
+    if client_id is not None and not isinstance(client_id, str):
+        raise BadFrame()
+    if not await connection.websocket.app.state.message_limiter.allow(f"staff:{staff.id}"):
+        raise RateLimited()
+    return client_id
+
+
+async def send_ack(connection: Connection, message: MessageOut) -> None:
+    """Tell the sending console its message is stored, with its sequence number."""
+    await connection.send(
+        {
+            "type": "ack",
+            "conversation_id": message.conversation_id,
+            "client_id": message.client_id,
+            "seq": message.seq,
+        }
+    )
 
 
 def conversation_id_of(frame: Frame) -> str:

@@ -213,14 +213,7 @@ async def _handle(
             client_id=frame.get("client_id", ""),
             body=frame.get("body", ""),
         )
-        await connection.send(
-            {
-                "type": "ack",
-                "conversation_id": conversation_id,
-                "client_id": sent.message.client_id,
-                "seq": sent.message.seq,
-            }
-        )
+        await frames.send_ack(connection, sent.message)
     elif kind == "read":
         await actions.mark_read(
             rt,
@@ -251,28 +244,16 @@ async def _handle(
         )
     elif kind == "send_referral":
         referral_id = frame.get("referral_id")
-        client_id = frame.get("client_id")
-        if not isinstance(referral_id, int) or (
-            client_id is not None and not isinstance(client_id, str)
-        ):
+        if not isinstance(referral_id, int) or isinstance(referral_id, bool):
             raise BadFrame()
-        if not await limiter.allow(f"staff:{staff.id}"):
-            raise RateLimited()
         message = await referral_actions.send_referral(
             rt,
             staff=staff,
             conversation_id=conversation_id,
             referral_id=referral_id,
-            client_id=client_id,
+            client_id=await frames.staff_sends(connection, staff, frame),
         )
-        await connection.send(
-            {
-                "type": "ack",
-                "conversation_id": conversation_id,
-                "client_id": message.client_id,
-                "seq": message.seq,
-            }
-        )
+        await frames.send_ack(connection, message)
     elif kind == "identity_view":
         fields = await disclosure_actions.view_identity(
             rt, staff=staff, conversation_id=conversation_id
