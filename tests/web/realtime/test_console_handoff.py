@@ -110,6 +110,12 @@ async def test_handoff_with_the_officer_staying_as_observer(
         await officer.expect("message", author="visitor", body="Thank you.")
         await psy.expect("message", author="visitor", body="Thank you.")
 
+        # The observer sees the psychologist typing; the psychologist does not see their own.
+        await psy.send({"type": "typing", "conversation_id": conversation_id})
+        await officer.expect("typing", conversation_id=conversation_id, author="psychologist")
+        await visitor.expect("typing", author="psychologist")
+        assert not [f for f in await psy.quiet() if f.get("type") == "typing"]
+
         # The observer cannot write.
         await officer.send(
             {

@@ -225,7 +225,9 @@ async def _handle(
         if conversation_id in connection.feeds:
             await rt.bus.publish(
                 actions.conversation_topic(conversation_id),
-                {"type": "typing", "author": staff.role},
+                # The staff id lets colleagues' consoles skip the writer's own (visitors only
+                # ever get the role).
+                {"type": "typing", "author": staff.role, "staff_id": staff.id},
             )
     elif kind == "referrals":
         audience = frame.get("audience")
@@ -394,9 +396,11 @@ async def _pump(connection: Connection, staff: StaffIdentity) -> None:
             elif event == "_resync":
                 await feed.resync()
             elif event == "typing":
-                if payload.get("author") == "visitor":
+                # The visitor, or a colleague in the same chat (a supervisor who joined, the
+                # psychologist an observer follows); never this staff member's own typing.
+                if payload.get("author") == "visitor" or payload.get("staff_id") != staff.id:
                     await connection.send(
-                        {"type": "typing", "conversation_id": kind, "author": "visitor"}
+                        {"type": "typing", "conversation_id": kind, "author": payload.get("author")}
                     )
             elif event == "read":
                 if payload.get("by") == "visitor":

@@ -676,7 +676,7 @@ function onFrame(frame) {
       const chat = chats.get(frame.conversation_id);
       if (chat) {
         const el = chat.el.querySelector(".typing");
-        el.textContent = S["typing.visitor"];
+        el.textContent = S[`typing.${frame.author}`] || S["typing.staff"];
         clearTimeout(chat.typingTimer);
         chat.typingTimer = setTimeout(() => { el.textContent = ""; }, 4000);
       }
