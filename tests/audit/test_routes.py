@@ -49,6 +49,11 @@ async def test_supervisors_and_admins_search_by_conversation_action_staff_and_da
         assert len(entry_ids(page.text)) == 2
         assert "conversation.assigned" in page.text
         assert "conversation.closed" in page.text
+        assert "Conversation closed" in page.text, "each action is also said in words"
+        french = await client.get(
+            "/staff/audit", params={"conversation_id": conversation_id, "lang": "fr"}
+        )
+        assert "Conversation clôturée" in french.text
         assert officer_paris.username in page.text
         assert "contenu très privé" not in page.text
         assert "127.0.0.1" not in page.text
@@ -101,3 +106,9 @@ async def test_search_pages_newest_first(rt: Runtime, officer_paris: Persona) ->
     assert not no_more
     assert [r.id for r in first + second] == sorted((r.id for r in first + second), reverse=True)
     assert len(first + second) == 6  # assigned and closed, three times
+
+
+def test_every_audit_action_has_a_label_for_readers() -> None:
+    from confide.audit.actions import ACTION_LABELS, AuditAction
+
+    assert set(ACTION_LABELS) == set(AuditAction)

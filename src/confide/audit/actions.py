@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from confide.audit.models import AuditEvent
+from confide.i18n import N_
 from confide.runtime import Tx
 from confide.security import crypto
 
@@ -59,6 +60,47 @@ class AuditAction(StrEnum):
     CONVERSATION_JOINED = "conversation.joined"
     CONVERSATION_REASSIGNED = "conversation.reassigned"
     REFERRAL_CHANGED = "referral.changed"
+
+
+#: What each action means, for people reading the audit log (translated when shown).
+ACTION_LABELS: dict[AuditAction, str] = {
+    AuditAction.LOGIN: N_("Logged in"),
+    AuditAction.LOGIN_FAILED: N_("Failed login"),
+    AuditAction.LOGOUT: N_("Logged out"),
+    AuditAction.STAFF_CREATED: N_("Account created"),
+    AuditAction.CONVERSATION_READ: N_("Conversation opened"),
+    AuditAction.CONVERSATION_ASSIGNED: N_("Conversation taken"),
+    AuditAction.CONVERSATION_CLOSED: N_("Conversation closed"),
+    AuditAction.CONVERSATION_REQUEUED: N_("Conversation back in the queue"),
+    AuditAction.CONVERSATION_TRANSFERRED: N_("Conversation transferred"),
+    AuditAction.TEAM_CHANGED: N_("Team changed"),
+    AuditAction.TEAMS_IMPORTED: N_("Teams imported"),
+    AuditAction.STAFF_AVAILABILITY: N_("Availability changed"),
+    AuditAction.STAFF_ROUTING_CHANGED: N_("Capacity or shifts changed"),
+    AuditAction.DISCLOSURE_KEY_CREATED: N_("Prosecution office key created"),
+    AuditAction.DISCLOSURE_REQUESTED: N_("Lifting anonymity requested"),
+    AuditAction.DISCLOSURE_APPROVED: N_("Lifting anonymity approved"),
+    AuditAction.DISCLOSURE_REFUSED: N_("Lifting anonymity refused"),
+    AuditAction.DISCLOSURE_VIEWED: N_("Connection data viewed"),
+    AuditAction.IDENTITY_VIEWED: N_("Shared identity viewed"),
+    AuditAction.RETENTION_PURGED: N_("Retention purge"),
+    AuditAction.REFERRALS_IMPORTED: N_("Referral directory imported"),
+    AuditAction.REFERRAL_SENT: N_("Resource sent"),
+    AuditAction.REPLY_CHANGED: N_("Canned reply changed"),
+    AuditAction.GUIDANCE_SENT: N_("Guidance card sent"),
+    AuditAction.NOTE_ADDED: N_("Internal note added"),
+    AuditAction.FLAGS_CHANGED: N_("Danger or minor flag changed"),
+    AuditAction.TRANSCRIPT_EXPORTED: N_("Transcript exported"),
+    AuditAction.SIGNALEMENT_CREATED: N_("Signalement written"),
+    AuditAction.SIGNALEMENT_UPDATED: N_("Signalement changed"),
+    AuditAction.SIGNALEMENT_EXPORTED: N_("Signalement exported"),
+    AuditAction.HANDOFF_REQUESTED: N_("Psychologist hand-off requested"),
+    AuditAction.HANDOFF_ACCEPTED: N_("Psychologist hand-off accepted"),
+    AuditAction.HANDOFF_CANCELLED: N_("Psychologist hand-off cancelled"),
+    AuditAction.CONVERSATION_JOINED: N_("Conversation joined by a supervisor"),
+    AuditAction.CONVERSATION_REASSIGNED: N_("Conversation reassigned"),
+    AuditAction.REFERRAL_CHANGED: N_("Referral directory changed"),
+}
 
 
 def entry_hash(event: AuditEvent) -> str:

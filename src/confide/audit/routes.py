@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from confide.audit import queries
-from confide.audit.actions import AuditAction
+from confide.audit.actions import ACTION_LABELS, AuditAction
 from confide.audit.errors import DateInvalid
 from confide.security.guards import allow, runtime_of
 from confide.security.permissions import Permission
@@ -73,6 +73,7 @@ async def audit_page(
         staff=staff,
         rows=rows,
         actions=[str(a) for a in AuditAction],
+        labels={str(a): label for a, label in ACTION_LABELS.items()},
         filters=filters,
         date_from=kept.get("date_from", ""),
         date_to=kept.get("date_to", ""),
