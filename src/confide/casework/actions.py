@@ -42,9 +42,7 @@ FLAGS_CHANGED = "flags_changed"
 
 def _check_in_charge(conversation: Conversation, staff: StaffIdentity) -> None:
     """The staff member in charge, or anyone who may read every conversation (supervisors)."""
-    if conversation.assigned_staff_id != staff.id and not staff.can(
-        Permission.CONVERSATION_READ_ALL
-    ):
+    if not conversation_queries.in_charge_or_reads_all(staff, conversation):
         raise PermissionDenied()
 
 

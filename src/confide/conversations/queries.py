@@ -14,9 +14,17 @@ from confide.conversations.models import Conversation, Message
 from confide.conversations.schemas import MessageKind, MessageOut, Status
 from confide.security import crypto
 from confide.security.keyring import KeyRing, decrypt_text
+from confide.security.permissions import Permission
+from confide.staff.schemas import StaffIdentity
 
 log = logging.getLogger(__name__)
 REPLAY_LIMIT = 1000
+
+
+def in_charge_or_reads_all(staff: StaffIdentity, conversation: Conversation) -> bool:
+    """The staff member in charge of the conversation, or one who may read every
+    conversation (supervisors): who may work on its case (notes, flags, signalements…)."""
+    return conversation.assigned_staff_id == staff.id or staff.can(Permission.CONVERSATION_READ_ALL)
 
 
 def data_key(keyring: KeyRing, conversation: Conversation | bytes) -> bytes:
@@ -96,6 +104,11 @@ class WaitingConversation:
     created_at: datetime
     #: Supervisors were alerted: nobody answered within both routing delays.
     alerted: bool = False
+    #: For routing (which teams may answer it): every département of its postal code,
+    #: since when it waits (reset by a re-queue), and the team it was transferred to.
+    departements: str = ""
+    waiting_since: datetime | None = None
+    team_id: int | None = None
 
 
 async def waiting_queue(session: AsyncSession) -> list[WaitingConversation]:
@@ -108,7 +121,10 @@ async def waiting_queue(session: AsyncSession) -> list[WaitingConversation]:
             Conversation.departement,
             Conversation.priority,
             Conversation.created_at,
-            Conversation.alerted_at.is_not(None),
+            Conversation.alerted_at.is_not(None).label("alerted"),
+            Conversation.departements,
+            Conversation.waiting_since,
+            Conversation.team_id,
         )
         .where(Conversation.status == Status.WAITING)
         # Same order as the assignment engine: priority, put back at the head, oldest.
@@ -119,7 +135,7 @@ async def waiting_queue(session: AsyncSession) -> list[WaitingConversation]:
             Conversation.id,
         )
     )
-    return [WaitingConversation(*row) for row in rows]
+    return [WaitingConversation(**row._asdict()) for row in rows]
 
 
 async def recent_wait_seconds(session: AsyncSession, now: datetime) -> float | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from confide.audit.actions import AuditAction, record
 from confide.conversations import actions as conversation_actions
+from confide.conversations import queries as conversation_queries
 from confide.conversations.errors import ConversationNotFound
 from confide.conversations.models import Conversation
 from confide.conversations.schemas import MessageKind, MessageOut
@@ -121,9 +122,12 @@ async def _conversation_for(
         conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise ConversationNotFound()
-    if conversation.assigned_staff_id != staff.id and (
-        in_charge or not staff.can(Permission.CONVERSATION_READ_ALL)
-    ):
+    may = (
+        conversation.assigned_staff_id == staff.id
+        if in_charge
+        else conversation_queries.in_charge_or_reads_all(staff, conversation)
+    )
+    if not may:
         raise PermissionDenied()
     return conversation
 

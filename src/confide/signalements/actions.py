@@ -57,8 +57,8 @@ IDENTITY_LABELS = {
 
 def may_write(staff: StaffIdentity, conversation: Conversation) -> bool:
     """Whether `staff` may write a signalement about `conversation`."""
-    return staff.can(Permission.SIGNALEMENT_WRITE) and (
-        conversation.assigned_staff_id == staff.id or staff.can(Permission.CONVERSATION_READ_ALL)
+    return staff.can(Permission.SIGNALEMENT_WRITE) and conversation_queries.in_charge_or_reads_all(
+        staff, conversation
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.casework import actions, queries
 from confide.casework.schemas import parse_flags
+from confide.conversations import queries as conversation_queries
 from confide.conversations.models import Conversation
 from confide.runtime import Runtime
 from confide.security.permissions import Permission
@@ -102,8 +103,8 @@ async def casework_opened(
 ) -> dict[str, Any]:
     """Flags for everyone who sees the conversation; notes for those who may read them."""
     extra: dict[str, Any] = {"flags": parse_flags(conversation.flags)}
-    if staff.can(Permission.CASEWORK_WRITE) and (
-        conversation.assigned_staff_id == staff.id or staff.can(Permission.CONVERSATION_READ_ALL)
+    if staff.can(Permission.CASEWORK_WRITE) and conversation_queries.in_charge_or_reads_all(
+        staff, conversation
     ):
         notes = await queries.notes_of(session, rt.keyring, conversation)
         extra["notes"] = [note.frame() for note in notes]

@@ -66,38 +66,41 @@ class QueueWatcher:
             waiting = await queries.waiting_queue(session)
             average_wait = await queries.recent_wait_seconds(session, self.rt.clock())
             flags = await casework_queries.flags_by_conversation(session, (w.id for w in waiting))
+            if self.staff:
+                teams = await routing_queries.load_teams(session)
+                memberships = await routing_queries.memberships(session)
         for position, item in enumerate(waiting, start=1):
             connection = self.visitors.get(item.id)
             if connection is not None:
                 connection.post("frame", queue_frame(position, average_wait, alert=item.alerted))
         if self.staff:
-            await self._broadcast_to_staff(waiting, flags)
+            self._broadcast_to_staff(waiting, flags, teams, memberships)
 
-    async def _broadcast_to_staff(
-        self, waiting: list[queries.WaitingConversation], flags: dict[str, list[str]]
+    def _broadcast_to_staff(
+        self,
+        waiting: list[queries.WaitingConversation],
+        flags: dict[str, list[str]],
+        teams: dict[int, routing_queries.TeamInfo],
+        memberships: dict[int, set[int]],
     ) -> None:
         """Each console sees the queue of its teams: the conversations one of its teams may
         answer now (its départements and chats, the national team for unknown codes and
         after the overflow delay, the team a conversation was transferred to). Staff in no
         team (a small deployment) see the whole queue."""
         now = self.rt.clock()
-        async with self.rt.reading() as session:
-            rows = {
-                row.id: row
-                for row in await routing_queries.waiting_rows(session, limit=max(1, len(waiting)))
-            }
-            teams = await routing_queries.load_teams(session)
-            memberships = await routing_queries.memberships(session)
         routing = routing_queries.Snapshot(teams=teams, officers={})
         overflow_s = self.rt.settings.routing_overflow_s
         items = []
         for item in waiting:
-            row = rows.get(item.id)
-            eligible = (
-                {team.id for team in routing.eligible_teams(row, now, overflow_s)}
-                if row is not None
-                else set()
+            row = routing_queries.WaitingRow(
+                id=item.id,
+                channel=item.channel,
+                departements=tuple((item.departements or item.departement).split()),
+                priority=item.priority,
+                waiting_since=item.waiting_since or item.created_at,
+                team_id=item.team_id,
             )
+            eligible = {team.id for team in routing.eligible_teams(row, now, overflow_s)}
             items.append(
                 (
                     eligible,
