@@ -71,7 +71,6 @@ export function install(ctx) {
 
   ctx.chatHooks.push((chat) => {
     const id = chat.summary.conversation_id;
-    const tools = chat.el.querySelector(".chat-tools");
     const panels = chat.el.querySelector(".chat-panels");
     const c = { flags: [] };
     chat.casework = c;
@@ -106,7 +105,11 @@ export function install(ctx) {
     c.close.hidden = true;
     c.close.addEventListener("click", () => openCloseDialog(chat));
 
-    tools.append(c.badges, ...c.toggles, c.notesButton, c.transcript, c.close);
+    ctx.addTool(chat, c.badges, { title: true });
+    for (const toggle of c.toggles) ctx.addTool(chat, toggle, { rare: true });
+    ctx.addTool(chat, c.transcript, { rare: true });
+    ctx.addTool(chat, c.notesButton);
+    ctx.addTool(chat, c.close);
 
     // The notes panel: list, hint, and the form to add one.
     const panel = el("section", "casework-notes");

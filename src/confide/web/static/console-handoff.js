@@ -83,7 +83,6 @@ export function install(ctx) {
   }
 
   ctx.chatHooks.push((chat) => {
-    const tools = chat.el.querySelector(".chat-tools");
     const panels = chat.el.querySelector(".chat-panels");
     const id = chat.summary.conversation_id;
     const h = {};
@@ -95,7 +94,8 @@ export function install(ctx) {
       ctx.send({ type: "conversation_leave", conversation_id: id });
     });
     h.leave.hidden = true;
-    tools.append(h.request, h.leave);
+    ctx.addTool(chat, h.request, { rare: true });
+    ctx.addTool(chat, h.leave);
     const box = el("div", "handoff-box");
     h.status = el("p", "handoff-status");
     h.status.setAttribute("role", "status");

@@ -219,10 +219,9 @@ export function install(ctx) {
 
   function setUp(chat) {
     const id = chat.summary.conversation_id;
-    const tools = chat.el.querySelector(".chat-tools");
     const panels = chat.el.querySelector(".chat-panels");
     const textarea = chat.el.querySelector(".composer textarea");
-    if (!tools || !panels || !textarea) return;
+    if (!panels || !textarea) return;
 
     const repliesButton = el("button", "secondary replies-open", S["replies.open"]);
     repliesButton.type = "button";
@@ -234,7 +233,8 @@ export function install(ctx) {
     guidanceButton.type = "button";
     guidanceButton.setAttribute("aria-expanded", "false");
     guidanceButton.setAttribute("aria-controls", `guidance-${id}`);
-    tools.append(repliesButton, guidanceButton);
+    ctx.addTool(chat, repliesButton);
+    ctx.addTool(chat, guidanceButton);
 
     const panel = el("section", "replies-panel");
     panel.id = `replies-${id}`;

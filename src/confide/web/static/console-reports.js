@@ -41,7 +41,7 @@ export function install(ctx) {
     link.target = "_blank";
     link.rel = "noopener";
     link.hidden = true;
-    chat.el.querySelector(".chat-tools").append(link);
+    ctx.addTool(chat, link, { rare: true });
     const panel = el("section", "signalements-panel");
     panel.hidden = true;
     const heading = el("h3", "signalements-title", S["signalement.list"]);

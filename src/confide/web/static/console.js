@@ -39,9 +39,23 @@ const ctx = {
   send: (frame) => socket.send(frame),
   // frame type -> handler(frame), for frame types this file does not handle itself.
   handlers: new Map(),
-  // Called with (chat) when a chat panel is created: add buttons to `chat.el.querySelector(".chat-tools")`
-  // and panels to `.chat-panels`.
+  // Called with (chat) when a chat panel is created: add buttons with `addTool` and panels
+  // to `chat.el.querySelector(".chat-panels")`.
   chatHooks: [],
+  // Put a feature's control in a chat's header: the toolbar (frequent actions), the "More
+  // actions" menu (`rare`: occasional ones, and links that open another page), or next to
+  // the chat's title (`title`: state to see at a glance).
+  addTool: (chat, node, { rare = false, title = false } = {}) => {
+    const head = chat.el.querySelector(".staff-chat-head");
+    if (title) {
+      head.querySelector(".chat-title").append(node);
+    } else if (rare) {
+      node.classList.add("menu-item");
+      head.querySelector(".more-menu").append(node);
+    } else {
+      head.querySelector(".more-actions").before(node);
+    }
+  },
   // Called with (chat, frame) on each `opened` frame (the frame carries the `opened_extra` fields).
   openedHooks: [],
   // Called with (frame) on each `hello` frame (with the `hello_extra` fields).
@@ -185,24 +199,16 @@ function ensureChat(summary) {
   return chat;
 }
 
-// The features' tools, in two places: the frequent ones in the toolbar, the rare ones (and
-// those that leave the page) in the "More actions" menu. Flags set show next to the title.
-const MENU_TOOLS = [".flag-toggle", ".handoff-request", ".signalement-link", ".transcript-link", ".disclosure-link", ".transfer-chat"];
-
+// The page's own menu items (lifting anonymity, transfer) go after the features' ones
+// (`ctx.addTool`); choosing an item closes the menu, and so does Esc.
 function arrangeTools(chat) {
-  const head = chat.el.querySelector(".staff-chat-head");
-  const tools = head.querySelector(".chat-tools");
-  const more = head.querySelector(".more-actions");
+  const more = chat.el.querySelector(".more-actions");
   const menu = more.querySelector(".more-menu");
-  // In MENU_TOOLS order, whether they came from a feature (toolbar) or the page (menu).
-  for (const selector of MENU_TOOLS) for (const node of head.querySelectorAll(selector)) menu.append(node);
-  for (const item of menu.children) item.classList.add("menu-item");
-  const badges = tools.querySelector(".casework-flags");
-  if (badges) head.querySelector(".chat-title").append(badges);
-  tools.append(more); // last
-  // Choosing an item closes the menu; so does a click elsewhere or Esc.
+  for (const node of menu.querySelectorAll(":scope > .disclosure-link, :scope > .transfer-chat")) {
+    node.classList.add("menu-item");
+    menu.append(node);
+  }
   menu.addEventListener("click", () => { more.open = false; });
-  document.addEventListener("click", (event) => { if (!more.contains(event.target)) more.open = false; });
   more.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && more.open) {
       event.stopPropagation();
@@ -719,6 +725,13 @@ function showError(message) {
     $("queue-info").textContent = message;
   }
 }
+
+// A click outside an open "More actions" menu closes it.
+document.addEventListener("click", (event) => {
+  for (const more of document.querySelectorAll(".more-actions[open]")) {
+    if (!more.contains(event.target)) more.open = false;
+  }
+});
 
 $("no-chat").textContent = S["staff.no_chat"];
 for (const feature of [replies, casework, handoff, reports]) feature.install(ctx);
